@@ -1,0 +1,77 @@
+"""Platform admin (Betreiber): invite the first user of a municipality."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import EmailField, StringField
+from wtforms.validators import DataRequired, Email, Length, Regexp
+
+from koopboard.auth import services as accounts
+from koopboard.auth.views import send_token_mail_after_commit
+from koopboard.extensions import db
+from koopboard.models import AccountToken, Municipality
+from koopboard.web import form_status, render
+
+bp = Blueprint("admin", __name__, url_prefix="/verwaltung")
+
+
+class AdminInviteForm(FlaskForm):
+    ags = StringField(
+        _l("Amtlicher Gemeindeschlüssel (AGS) der Kommune"),
+        validators=[
+            DataRequired(_l("Bitte füllen Sie dieses Feld aus.")),
+            Regexp(r"^\d{8}$", message=_l("Der AGS hat genau acht Ziffern.")),
+        ],
+        description=_l("Achtstellig, z. B. 10043113 für Merchweiler. Die Suche im Gemeindeverzeichnis hilft."),
+    )
+    email = EmailField(
+        _l("E-Mail-Adresse der Person"),
+        validators=[
+            DataRequired(_l("Bitte füllen Sie dieses Feld aus.")),
+            Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse an."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+
+
+@bp.before_request
+@login_required
+def _admins_only() -> None:
+    """Only platform admins; everyone else learns nothing (404)."""
+    if not current_user.is_admin:
+        abort(404)
+
+
+@bp.route("/einladen", methods=["GET", "POST"])
+def invite() -> Response:
+    """Invite the first user of a municipality (any municipality of the register)."""
+    form = AdminInviteForm()
+    if form.validate_on_submit():
+        municipality = db.session.scalar(select(Municipality).where(Municipality.ags == form.ags.data))
+        if municipality is None:
+            form.ags.errors.append(_("Zu diesem AGS gibt es keine Kommune im Gemeindeverzeichnis."))
+        else:
+            try:
+                issued = accounts.invite(email=form.email.data, municipality=municipality,
+                                         invited_by=current_user)
+            except accounts.AccountError as exc:
+                getattr(form, exc.field or "email").errors.append(str(exc))
+            else:
+                db.session.commit()
+                send_token_mail_after_commit(issued)
+                flash(_("Einladung an %(e)s (%(m)s) ist unterwegs.", e=issued.token.email, m=municipality.name), "success")
+                return redirect(url_for("admin.invite"))
+    pending = db.session.scalars(
+        select(AccountToken)
+        .where(AccountToken.purpose == "invite")
+        .order_by(AccountToken.id.desc())
+        .limit(50)
+    ).all()
+    return render("admin/invite.html", form=form, pending=pending,
+                  status=form_status(not form.is_submitted()))

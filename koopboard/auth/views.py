@@ -1,0 +1,188 @@
+"""Login, logout, invitations and password resets."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from koopboard.auth import services
+from koopboard.auth.forms import (
+    AcceptInvitationForm,
+    ForgotPasswordForm,
+    InviteForm,
+    LoginForm,
+    ResetPasswordForm,
+)
+from koopboard.extensions import db, limiter
+from koopboard.web import form_status, render
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+
+def _account_key() -> str:
+    return "account:" + services.normalize_email(request.form.get("email", ""))
+
+
+def _failed(response: Response) -> bool:
+    # Only failed attempts count against the limits; a successful login redirects.
+    return response.status_code != 302
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("main.dashboard")
+
+
+def send_token_mail_after_commit(issued: services.IssuedToken) -> None:
+    """Queue the e-mail; the link also works if the queue is briefly unavailable (resend)."""
+    from tasks.mail import send_account_mail
+
+    try:
+        send_account_mail.delay(issued.token.id, issued.link)
+    except Exception:  # broker down: the token exists; the admin can resend
+        log.exception("could not queue account mail for token %s", issued.token.id)
+
+
+@bp.route("/anmelden", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_CLIENT"], methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+def login() -> Response:
+    """Sign in with e-mail and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            session.clear()  # no session fixation: a fresh cookie after login
+            services.start_login_session(user)
+            db.session.commit()
+            session.permanent = True
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        # Same message whether the account exists or not.
+        form.password.errors.append(_("E-Mail-Adresse oder Passwort ist falsch."))
+    status = form_status(not form.is_submitted())
+    return render("auth/login.html", "auth/_login_form.html", form=form, status=status)
+
+
+@bp.post("/abmelden")
+@login_required
+def logout() -> Response:
+    """End the session on the server: a copied cookie stops working."""
+    services.end_login_session(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("Sie sind abgemeldet."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/kolleginnen-einladen", methods=["GET", "POST"])
+@login_required
+def invite_colleague() -> Response:
+    """Invite a colleague of one's own municipality."""
+    if current_user.municipality is None:
+        flash(_("Als Betreiber laden Sie Personen über die Verwaltung ein."), "info")
+        return redirect(url_for("admin.invite"))
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            issued = services.invite(
+                email=form.email.data, municipality=current_user.municipality, invited_by=current_user
+            )
+        except services.AccountError as exc:
+            getattr(form, exc.field or "email").errors.append(str(exc))
+        else:
+            db.session.commit()
+            send_token_mail_after_commit(issued)
+            flash(_("Die Einladung an %(email)s ist unterwegs.", email=issued.token.email), "success")
+            return redirect(url_for("auth.invite_colleague"))
+    return render("auth/invite.html", form=form, status=form_status(not form.is_submitted()))
+
+
+@bp.route("/einladung/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> Response:
+    """Create one's account from an invitation link (works once, expires)."""
+    try:
+        row = services.load_token("invite", token)
+    except services.AccountError as exc:
+        return render("auth/link_invalid.html", message=str(exc), status=400)
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = services.accept_invitation(token, name=form.name.data, password=form.password.data)
+        except services.AccountError as exc:
+            if exc.field is None:
+                db.session.rollback()
+                return render("auth/link_invalid.html", message=str(exc), status=400)
+            getattr(form, exc.field if hasattr(form, exc.field) else "password").errors.append(str(exc))
+            db.session.rollback()
+        else:
+            session.clear()
+            services.start_login_session(user)
+            db.session.commit()
+            session.permanent = True
+            login_user(user)
+            flash(_("Willkommen bei KoopBoard, %(name)s!", name=user.name), "success")
+            return redirect(url_for("main.dashboard"))
+    return render(
+        "auth/accept_invitation.html",
+        form=form,
+        invitation=row,
+        status=form_status(not form.is_submitted()),
+    )
+
+
+@bp.route("/passwort-vergessen", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_CLIENT"], methods=["POST"])
+def forgot_password() -> Response:
+    """Ask for a reset link; the answer never reveals whether the account exists."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        issued = services.request_password_reset(form.email.data)
+        db.session.commit()
+        if issued is not None:
+            send_token_mail_after_commit(issued)
+        flash(
+            _("Wenn es ein Konto mit dieser Adresse gibt, ist ein Link zum Zurücksetzen unterwegs."),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render("auth/forgot_password.html", form=form, status=form_status(not form.is_submitted()))
+
+
+@bp.route("/passwort-zuruecksetzen/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response:
+    """Set a new password from a reset link; ends every session of the account."""
+    try:
+        services.load_token("reset", token)
+    except services.AccountError as exc:
+        return render("auth/link_invalid.html", message=str(exc), status=400)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, password=form.password.data)
+        except services.AccountError as exc:
+            db.session.rollback()
+            if exc.field is None:
+                return render("auth/link_invalid.html", message=str(exc), status=400)
+            form.password.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Ihr Passwort ist geändert. Bitte melden Sie sich an."), "success")
+            return redirect(url_for("auth.login"))
+    return render("auth/reset_password.html", form=form, status=form_status(not form.is_submitted()))

@@ -1,0 +1,104 @@
+"""Forms for cooperations, partners and roles."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+
+from koopboard.domain.catalog import CooperationStatus, Handlungsfeld, Rechtsform, Role
+
+REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
+CHOOSE = _l("Bitte wählen Sie einen Eintrag aus der Liste.")
+DATE = _l("Bitte geben Sie ein gültiges Datum an (TT.MM.JJJJ).")
+
+
+def _max(n: int) -> Length:
+    return Length(max=n, message=_l("Höchstens %(max)d Zeichen.", max=n))
+
+
+class GermanDateField(DateField):
+    """Accepts the browser's ISO date and the German ``TT.MM.JJJJ`` typed by hand."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        kwargs.setdefault("format", ["%Y-%m-%d", "%d.%m.%Y"])
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(DATE)) from exc
+
+
+class CooperationForm(FlaskForm):
+    title = StringField(_l("Titel"), validators=[DataRequired(REQUIRED), _max(200)])
+    goals = TextAreaField(
+        _l("Ziele"),
+        validators=[Optional(), _max(5000)],
+        description=_l("Was soll die Kooperation erreichen? Höchstens 5.000 Zeichen."),
+    )
+    handlungsfeld = SelectField(
+        _l("Handlungsfeld"),
+        choices=[("", _l("– bitte wählen –"))] + Handlungsfeld.choices(),
+        validators=[DataRequired(CHOOSE)],
+    )
+    rechtsform = SelectField(
+        _l("Rechtsform"),
+        choices=[("", _l("– bitte wählen –"))] + Rechtsform.choices(),
+        validators=[DataRequired(CHOOSE)],
+        description=_l("Von der losesten bis zur verbindlichsten Form."),
+    )
+    status = SelectField(
+        _l("Status"), choices=CooperationStatus.choices(), validators=[DataRequired(CHOOSE)]
+    )
+    start_date = GermanDateField(_l("Beginn"), validators=[InputRequired(DATE)])
+    end_date = GermanDateField(_l("Ende"), validators=[Optional()])
+    version = HiddenField()
+
+    def validate_end_date(self, field: GermanDateField) -> None:
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError(_l("Das Ende darf nicht vor dem Beginn liegen."))
+
+
+class PartnerForm(FlaskForm):
+    """Add a partner: search by name, postcode or AGS, then pick one."""
+
+    query = StringField(
+        _l("Kommune suchen"),
+        validators=[Optional(), _max(100)],
+        description=_l("Name, Postleitzahl oder achtstelliger Gemeindeschlüssel (AGS)."),
+    )
+    ags = StringField(
+        _l("Amtlicher Gemeindeschlüssel (AGS)"),
+        validators=[
+            Optional(),
+            Regexp(r"^\d{8}$", message=_l("Der AGS hat genau acht Ziffern.")),
+        ],
+    )
+    joined_on = GermanDateField(_l("Beitritt am"), validators=[InputRequired(DATE)])
+    council_resolution_on = GermanDateField(
+        _l("Gremienbeschluss vom"),
+        validators=[Optional()],
+        description=_l("Datum des Rats- oder Gemeinderatsbeschlusses der Partnerkommune."),
+    )
+
+
+class PartnerEditForm(FlaskForm):
+    joined_on = GermanDateField(_l("Beitritt am"), validators=[InputRequired(DATE)])
+    left_on = GermanDateField(_l("Austritt am"), validators=[Optional()])
+    council_resolution_on = GermanDateField(_l("Gremienbeschluss vom"), validators=[Optional()])
+
+    def validate_left_on(self, field: GermanDateField) -> None:
+        if field.data and self.joined_on.data and field.data < self.joined_on.data:
+            raise ValidationError(_l("Der Austritt darf nicht vor dem Beitritt liegen."))
+
+
+class RoleForm(FlaskForm):
+    user_id = SelectField(_l("Person"), coerce=int, validators=[InputRequired(CHOOSE)])
+    role = SelectField(_l("Rolle"), choices=Role.choices(), validators=[DataRequired(CHOOSE)])
+
+
+class DeleteForm(FlaskForm):
+    """CSRF-only form for delete buttons."""

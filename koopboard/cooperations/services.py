@@ -1,0 +1,284 @@
+"""Cooperation use-cases: load, check the rules, write. The view owns the commit."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from koopboard.domain.catalog import CooperationStatus, Handlungsfeld, Rechtsform, Role
+from koopboard.extensions import db
+from koopboard.models import Cooperation, CooperationPartner, HistoryEntry, Membership, Municipality, User
+
+
+class CooperationError(ValueError):
+    """A rule was broken; ``field`` names the form field the German message belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StaleVersion(Exception):
+    """The record changed since the form was loaded (optimistic locking)."""
+
+    def __init__(self, current: Cooperation) -> None:
+        super().__init__("stale")
+        self.current = current
+
+
+@dataclass
+class CooperationData:
+    title: str
+    goals: str
+    handlungsfeld: str
+    rechtsform: str
+    status: str
+    start_date: date
+    end_date: date | None
+
+
+def _check(data: CooperationData) -> None:
+    if data.end_date and data.end_date < data.start_date:
+        raise CooperationError(_("Das Ende darf nicht vor dem Beginn liegen."), "end_date")
+
+
+def create_cooperation(data: CooperationData, *, by: User) -> Cooperation:
+    """The user's municipality leads; it is the first partner, the user its Projektleitung."""
+    if by.municipality is None:
+        raise CooperationError(_("Nur Beschäftigte einer Kommune können Kooperationen anlegen."))
+    _check(data)
+    cooperation = Cooperation(
+        title=data.title.strip(),
+        goals=(data.goals or "").strip(),
+        handlungsfeld=Handlungsfeld(data.handlungsfeld),
+        rechtsform=Rechtsform(data.rechtsform),
+        status=CooperationStatus(data.status),
+        start_date=data.start_date,
+        end_date=data.end_date,
+        lead_municipality=by.municipality,
+    )
+    db.session.add(cooperation)
+    db.session.flush()
+    db.session.add(
+        CooperationPartner(
+            cooperation=cooperation, municipality=by.municipality, joined_on=data.start_date
+        )
+    )
+    db.session.add(Membership(cooperation=cooperation, user=by, role=Role.LEAD))
+    db.session.flush()
+    return cooperation
+
+
+def update_cooperation(cooperation: Cooperation, data: CooperationData, *, version: int) -> None:
+    """Apply the edit unless someone saved in between (then StaleVersion)."""
+    if version != cooperation.version:
+        raise StaleVersion(cooperation)
+    _check(data)
+    cooperation.title = data.title.strip()
+    cooperation.goals = (data.goals or "").strip()
+    cooperation.handlungsfeld = Handlungsfeld(data.handlungsfeld)
+    cooperation.rechtsform = Rechtsform(data.rechtsform)
+    cooperation.status = CooperationStatus(data.status)
+    cooperation.start_date = data.start_date
+    cooperation.end_date = data.end_date
+    db.session.flush()  # the version_id_col makes a concurrent UPDATE fail here
+
+
+def search_municipalities(query: str, limit: int = 20) -> list[Municipality]:
+    """Register search by AGS, postcode or name (prefix first, then contains)."""
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    stmt = select(Municipality)
+    if re.fullmatch(r"\d{8}", query):
+        stmt = stmt.where(Municipality.ags == query)
+    elif re.fullmatch(r"\d{2,5}", query):
+        stmt = stmt.where(
+            or_(Municipality.postcode.startswith(query), Municipality.ags.startswith(query))
+        )
+    else:
+        stmt = stmt.where(func.lower(Municipality.name).contains(query.lower(), autoescape=True))
+    # Exact and prefix matches first, then alphabetical: "Illingen" before "Dillingen".
+    lower = func.lower(Municipality.name)
+    ordering = (
+        (lower == query.lower()).desc(),
+        lower.startswith(query.lower()).desc(),
+        Municipality.name,
+        Municipality.ags,
+    )
+    return list(db.session.scalars(stmt.order_by(*ordering).limit(limit)))
+
+
+def add_partner(
+    cooperation: Cooperation, *, ags: str, joined_on: date, council_resolution_on: date | None
+) -> CooperationPartner:
+    municipality = db.session.scalar(select(Municipality).where(Municipality.ags == ags))
+    if municipality is None:
+        raise CooperationError(_("Zu diesem AGS gibt es keine Kommune im Gemeindeverzeichnis."), "ags")
+    exists = db.session.scalar(
+        select(func.count()).where(
+            CooperationPartner.cooperation_id == cooperation.id,
+            CooperationPartner.municipality_id == municipality.id,
+        )
+    )
+    if exists:
+        raise CooperationError(
+            _("%(m)s ist bereits Partner dieser Kooperation.", m=municipality.name), "ags"
+        )
+    if joined_on < cooperation.start_date:
+        raise CooperationError(
+            _("Der Beitritt darf nicht vor dem Beginn der Kooperation liegen."), "joined_on"
+        )
+    partner = CooperationPartner(
+        cooperation=cooperation,
+        municipality=municipality,
+        joined_on=joined_on,
+        council_resolution_on=council_resolution_on,
+    )
+    db.session.add(partner)
+    db.session.flush()
+    return partner
+
+
+def update_partner(
+    partner: CooperationPartner, *, joined_on: date, left_on: date | None,
+    council_resolution_on: date | None
+) -> None:
+    if left_on and left_on < joined_on:
+        raise CooperationError(_("Der Austritt darf nicht vor dem Beitritt liegen."), "left_on")
+    if partner.municipality_id == partner.cooperation.lead_municipality_id and left_on:
+        raise CooperationError(
+            _("Die federführende Kommune kann nicht austreten. Übertragen Sie zuerst die Federführung."),
+            "left_on",
+        )
+    partner.joined_on = joined_on
+    partner.left_on = left_on
+    partner.council_resolution_on = council_resolution_on
+    db.session.flush()
+
+
+def remove_partner(partner: CooperationPartner) -> None:
+    """Remove a partner added by mistake, with the roles of its users."""
+    cooperation = partner.cooperation
+    if partner.municipality_id == cooperation.lead_municipality_id:
+        raise CooperationError(_("Die federführende Kommune kann nicht entfernt werden."))
+    memberships = db.session.scalars(
+        select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.cooperation_id == cooperation.id, User.municipality_id == partner.municipality_id)
+    )
+    for membership in memberships:
+        db.session.delete(membership)
+    db.session.delete(partner)
+    db.session.flush()
+
+
+def eligible_users(cooperation: Cooperation) -> list[User]:
+    """Users of current partner municipalities who have no role yet."""
+    has_role = select(Membership.user_id).where(Membership.cooperation_id == cooperation.id)
+    partner_municipalities = select(CooperationPartner.municipality_id).where(
+        CooperationPartner.cooperation_id == cooperation.id, CooperationPartner.left_on.is_(None)
+    )
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.municipality_id.in_(partner_municipalities),
+                User.id.not_in(has_role),
+                User.is_active_account.is_(True),
+            )
+            .order_by(User.name)
+        )
+    )
+
+
+def grant_role(cooperation: Cooperation, *, user_id: int, role: str) -> Membership:
+    user = db.session.get(User, user_id)
+    if user is None or user not in eligible_users(cooperation):
+        raise CooperationError(
+            _("Rollen erhalten nur Personen aus Partnerkommunen, die noch keine Rolle haben."),
+            "user_id",
+        )
+    membership = Membership(cooperation=cooperation, user=user, role=Role(role))
+    db.session.add(membership)
+    db.session.flush()
+    return membership
+
+
+def revoke_role(membership: Membership) -> None:
+    if membership.role is Role.LEAD:
+        leads = db.session.scalar(
+            select(func.count()).where(
+                Membership.cooperation_id == membership.cooperation_id, Membership.role == Role.LEAD
+            )
+        )
+        if leads <= 1:
+            raise CooperationError(_("Eine Kooperation braucht mindestens eine Projektleitung."))
+    db.session.delete(membership)
+    db.session.flush()
+
+
+# --- reading ------------------------------------------------------------------------------
+
+def my_cooperations(user: User) -> list[tuple[Cooperation, Role, int]]:
+    """The user's cooperations with their role and the number of active partners."""
+    partner_count = (
+        select(func.count(CooperationPartner.id))
+        .where(
+            CooperationPartner.cooperation_id == Cooperation.id,
+            CooperationPartner.left_on.is_(None),
+        )
+        .correlate(Cooperation)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Cooperation, Membership.role, partner_count)
+        .join(Membership, Membership.cooperation_id == Cooperation.id)
+        .where(Membership.user_id == user.id)
+        .order_by(Cooperation.title)
+    ).all()
+    return [(c, r, n) for c, r, n in rows]
+
+
+def partners_of(cooperation: Cooperation) -> list[CooperationPartner]:
+    return list(
+        db.session.scalars(
+            select(CooperationPartner)
+            .where(CooperationPartner.cooperation_id == cooperation.id)
+            .order_by(CooperationPartner.left_on.is_not(None), CooperationPartner.joined_on, CooperationPartner.id)
+        )
+    )
+
+
+def memberships_of(cooperation: Cooperation) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.cooperation_id == cooperation.id)
+            .options(selectinload(Membership.user))
+            .order_by(Membership.role, Membership.id)
+        )
+    )
+
+
+def history_of(cooperation_id: int, *, limit: int, offset: int = 0) -> list[HistoryEntry]:
+    return list(
+        db.session.scalars(
+            select(HistoryEntry)
+            .where(HistoryEntry.cooperation_id == cooperation_id)
+            .order_by(HistoryEntry.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+
+
+def history_count(cooperation_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).where(HistoryEntry.cooperation_id == cooperation_id)
+    )

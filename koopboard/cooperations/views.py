@@ -1,0 +1,314 @@
+"""Views for cooperations. Each loads through ``access.load_cooperation`` (404/403)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import NotFound
+
+from koopboard.cooperations import services
+from koopboard.cooperations.access import can_manage, load_cooperation
+from koopboard.cooperations.forms import (
+    CooperationForm,
+    DeleteForm,
+    PartnerEditForm,
+    PartnerForm,
+    RoleForm,
+)
+from koopboard.domain.catalog import Role
+from koopboard.extensions import db
+from koopboard.models import CooperationPartner, Membership
+from koopboard.web import form_status, render
+
+bp = Blueprint("cooperations", __name__, url_prefix="/kooperationen")
+
+HISTORY_PAGE_SIZE = 50
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Every page here needs a signed-in user."""
+
+
+def _data(form: CooperationForm) -> services.CooperationData:
+    return services.CooperationData(
+        title=form.title.data,
+        goals=form.goals.data or "",
+        handlungsfeld=form.handlungsfeld.data,
+        rechtsform=form.rechtsform.data,
+        status=form.status.data,
+        start_date=form.start_date.data,
+        end_date=form.end_date.data,
+    )
+
+
+def _attach(form, exc: services.CooperationError) -> None:  # noqa: ANN001
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(exc)]
+    else:
+        flash(str(exc), "error")
+
+
+@bp.get("/")
+def mine() -> Response:
+    """Meine Kooperationen: every cooperation the user has a role in."""
+    return render("cooperations/mine.html", rows=services.my_cooperations(current_user))
+
+
+@bp.route("/neu", methods=["GET", "POST"])
+def create() -> Response:
+    """Create a cooperation led by the user's municipality."""
+    form = CooperationForm()
+    if request.method == "GET":
+        form.status.data = "anbahnung"
+    if form.validate_on_submit():
+        try:
+            cooperation = services.create_cooperation(_data(form), by=current_user)
+        except services.CooperationError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Die Kooperation „%(t)s“ ist angelegt. Fügen Sie nun die Partnerkommunen hinzu.", t=cooperation.title), "success")
+            return redirect(url_for("cooperations.show", cooperation_id=cooperation.id))
+    return render("cooperations/form.html", "cooperations/_form.html", form=form, cooperation=None,
+                  status=form_status(not form.is_submitted()))
+
+
+@bp.get("/<int:cooperation_id>")
+def show(cooperation_id: int) -> Response:
+    """Overview, partners, roles and the latest history."""
+    cooperation, role = load_cooperation(cooperation_id)
+    return render(
+        "cooperations/show.html",
+        cooperation=cooperation,
+        role=role,
+        manage=can_manage(role),
+        partners=services.partners_of(cooperation),
+        memberships=services.memberships_of(cooperation),
+        history=services.history_of(cooperation.id, limit=10),
+        delete_form=DeleteForm(),
+    )
+
+
+@bp.route("/<int:cooperation_id>/bearbeiten", methods=["GET", "POST"])
+def edit(cooperation_id: int) -> Response:
+    """Edit the master data; a stale version answers 409 with the current values."""
+    cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
+    form = CooperationForm(obj=cooperation)
+    if request.method == "GET":
+        form.handlungsfeld.data = cooperation.handlungsfeld.value
+        form.rechtsform.data = cooperation.rechtsform.value
+        form.status.data = cooperation.status.value
+        form.version.data = str(cooperation.version)
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data or 0)
+            services.update_cooperation(cooperation, _data(form), version=version)
+        except (services.StaleVersion, StaleDataError):
+            db.session.rollback()
+            conflict = _conflict_context(cooperation_id)
+        except services.CooperationError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Änderungen gespeichert."), "success")
+            return redirect(url_for("cooperations.show", cooperation_id=cooperation_id))
+    if conflict:
+        current = conflict["current"]
+        fresh = CooperationForm(formdata=None, obj=current)
+        fresh.handlungsfeld.data = current.handlungsfeld.value
+        fresh.rechtsform.data = current.rechtsform.value
+        fresh.status.data = current.status.value
+        fresh.version.data = str(current.version)
+        return render("cooperations/form.html", "cooperations/_form.html", form=fresh,
+                      cooperation=current, conflict=conflict, status=409)
+    return render("cooperations/form.html", "cooperations/_form.html", form=form,
+                  cooperation=cooperation, status=form_status(not form.is_submitted()))
+
+
+def _conflict_context(cooperation_id: int) -> dict:
+    db.session.expire_all()
+    current, _role = load_cooperation(cooperation_id, Role.LEAD)
+    last = services.history_of(cooperation_id, limit=1)
+    return {"current": current, "changed_by": last[0] if last else None}
+
+
+@bp.route("/<int:cooperation_id>/partner/neu", methods=["GET", "POST"])
+def add_partner(cooperation_id: int) -> Response:
+    """Find a municipality in the register and add it as partner (also without JS)."""
+    cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
+    form = PartnerForm()
+    if request.method == "GET":
+        form.joined_on.data = cooperation.start_date
+    elif request.form.get("pick"):
+        form.ags.data = request.form["pick"]  # a result button of the search
+    results = []
+    searching = request.method == "POST" and request.form.get("action") == "search"
+    if searching:
+        # The plain-form search: re-render with results, write nothing.
+        form.validate()
+        results = services.search_municipalities(form.query.data or "")
+        form.ags.errors = []
+        form.joined_on.errors = []
+        return render("cooperations/partner_form.html", form=form, cooperation=cooperation,
+                      results=results, searched=True)
+    if form.validate_on_submit():
+        if not form.ags.data:
+            form.ags.errors = [_("Bitte wählen Sie eine Kommune aus der Suche oder geben Sie ihren AGS an.")]
+        else:
+            try:
+                partner = services.add_partner(
+                    cooperation,
+                    ags=form.ags.data,
+                    joined_on=form.joined_on.data,
+                    council_resolution_on=form.council_resolution_on.data,
+                )
+            except services.CooperationError as exc:
+                db.session.rollback()
+                _attach(form, exc)
+            else:
+                db.session.commit()
+                flash(_("%(m)s ist jetzt Partner.", m=partner.municipality.name), "success")
+                return redirect(url_for("cooperations.add_partner", cooperation_id=cooperation_id))
+    return render("cooperations/partner_form.html", "cooperations/_partner_form.html", form=form,
+                  cooperation=cooperation, results=results, searched=False,
+                  partners=services.partners_of(cooperation),
+                  status=form_status(not form.is_submitted()))
+
+
+def _partner(cooperation_id: int, partner_id: int) -> CooperationPartner:
+    partner = db.session.get(CooperationPartner, partner_id)
+    if partner is None or partner.cooperation_id != cooperation_id:
+        raise NotFound()
+    return partner
+
+
+@bp.route("/<int:cooperation_id>/partner/<int:partner_id>", methods=["GET", "POST"])
+def edit_partner(cooperation_id: int, partner_id: int) -> Response:
+    """Change a partner's join/leave dates and council resolution."""
+    cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
+    partner = _partner(cooperation.id, partner_id)
+    form = PartnerEditForm(obj=partner)
+    if form.validate_on_submit():
+        try:
+            services.update_partner(
+                partner,
+                joined_on=form.joined_on.data,
+                left_on=form.left_on.data,
+                council_resolution_on=form.council_resolution_on.data,
+            )
+        except services.CooperationError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Partnerdaten gespeichert."), "success")
+            return redirect(url_for("cooperations.show", cooperation_id=cooperation.id))
+    return render("cooperations/partner_edit.html", form=form, cooperation=cooperation,
+                  partner=partner, delete_form=DeleteForm(),
+                  status=form_status(not form.is_submitted()))
+
+
+@bp.post("/<int:cooperation_id>/partner/<int:partner_id>/entfernen")
+def remove_partner(cooperation_id: int, partner_id: int) -> Response:
+    """Remove a partner added by mistake (a partner who leaves gets a leave date instead)."""
+    cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
+    partner = _partner(cooperation.id, partner_id)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        name = partner.municipality.name
+        try:
+            services.remove_partner(partner)
+        except services.CooperationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("%(m)s wurde als Partner entfernt.", m=name), "success")
+    return redirect(url_for("cooperations.show", cooperation_id=cooperation.id))
+
+
+@bp.route("/<int:cooperation_id>/rollen", methods=["GET", "POST"])
+def roles(cooperation_id: int) -> Response:
+    """Give people of partner municipalities a role."""
+    cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
+    form = RoleForm()
+    candidates = services.eligible_users(cooperation)
+    form.user_id.choices = [(u.id, f"{u.name} ({u.municipality.name})") for u in candidates]
+    if form.validate_on_submit():
+        try:
+            membership = services.grant_role(cooperation, user_id=form.user_id.data, role=form.role.data)
+        except services.CooperationError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("%(n)s hat jetzt die Rolle %(r)s.", n=membership.user.name, r=_(membership.role.label)), "success")
+            return redirect(url_for("cooperations.roles", cooperation_id=cooperation.id))
+    elif form.is_submitted() and form.user_id.errors:
+        form.user_id.errors = [_("Bitte wählen Sie eine Person aus der Liste.")]
+    return render("cooperations/roles.html", form=form, cooperation=cooperation,
+                  memberships=services.memberships_of(cooperation), delete_form=DeleteForm(),
+                  status=form_status(not form.is_submitted()))
+
+
+@bp.post("/<int:cooperation_id>/rollen/<int:membership_id>/entfernen")
+def revoke_role(cooperation_id: int, membership_id: int) -> Response:
+    """Take a role away (not the last Projektleitung)."""
+    cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.cooperation_id != cooperation.id:
+        raise NotFound()
+    form = DeleteForm()
+    if form.validate_on_submit():
+        try:
+            services.revoke_role(membership)
+        except services.CooperationError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Rolle entfernt."), "success")
+    return redirect(url_for("cooperations.roles", cooperation_id=cooperation.id))
+
+
+@bp.get("/<int:cooperation_id>/verlauf")
+def history(cooperation_id: int) -> Response:
+    """The complete history of the cooperation, newest first, paginated."""
+    cooperation, role = load_cooperation(cooperation_id)
+    page = max(request.args.get("seite", 1, type=int), 1)
+    total = services.history_count(cooperation.id)
+    entries = services.history_of(cooperation.id, limit=HISTORY_PAGE_SIZE, offset=(page - 1) * HISTORY_PAGE_SIZE)
+    pages = max((total + HISTORY_PAGE_SIZE - 1) // HISTORY_PAGE_SIZE, 1)
+    return render("cooperations/history.html", cooperation=cooperation, entries=entries,
+                  page=page, pages=pages, total=total)
+
+
+@bp.get("/<int:cooperation_id>/verlauf.csv")
+def history_csv(cooperation_id: int) -> Response:
+    """The history as CSV (semicolon, UTF-8 with BOM: what Excel in a German office opens)."""
+    cooperation, _role = load_cooperation(cooperation_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["Zeitpunkt (UTC)", "Person", "Datensatz", "Nr.", "Bezeichnung", "Aktion",
+                     "Feld", "alter Wert", "neuer Wert"])
+    for entry in services.history_of(cooperation.id, limit=1_000_000):
+        writer.writerow([entry.created_at.isoformat(), entry.actor_label, entry.record_type,
+                         entry.record_id, entry.record_label, entry.action, entry.field or "",
+                         entry.old_value or "", entry.new_value or ""])
+    body = "\ufeff" + buffer.getvalue()
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="verlauf-kooperation-{cooperation.id}.csv"'},
+    )

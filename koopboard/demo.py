@@ -1,0 +1,89 @@
+"""Demo data from the real register: the shared registry office (Standesamt) of
+Merchweiler, Illingen, Eppelborn and Schiffweiler in the Landkreis Neunkirchen (Saarland)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from sqlalchemy import select
+
+from koopboard.auth.services import create_user
+from koopboard.cooperations.services import CooperationData, add_partner, create_cooperation
+from koopboard.domain.catalog import Role
+from koopboard.extensions import db
+from koopboard.history import acting_as
+from koopboard.models import Cooperation, Membership, Municipality, User
+
+DEMO_PASSWORD = "KoopBoard-Demo-2026"
+TITLE = "Gemeinsames Standesamt Merchweiler, Illingen, Eppelborn und Schiffweiler"
+# AGS from the Gemeindeverzeichnis (Landkreis Neunkirchen, Saarland).
+AGS = {"Merchweiler": "10043113", "Illingen": "10043112", "Eppelborn": "10043111",
+       "Schiffweiler": "10043116"}
+USERS = [
+    ("projektleitung@merchweiler.demo", "Petra Lehnert", "Merchweiler", Role.LEAD),
+    ("kaemmerei@illingen.demo", "Karl Schneider", "Illingen", Role.TREASURER),
+    ("kaemmerei@merchweiler.demo", "Mira Kessler", "Merchweiler", Role.TREASURER),
+    ("mitglied@eppelborn.demo", "Emil Becker", "Eppelborn", Role.MEMBER),
+    ("beobachtung@schiffweiler.demo", "Sabine Wagner", "Schiffweiler", Role.OBSERVER),
+]
+ADMIN = ("admin@koopboard.demo", "Betrieb KoopBoard")
+
+
+def load_demo() -> Iterator[str]:
+    """Create the demo cooperation and users once; yields the lines to print."""
+    municipalities = {
+        name: db.session.scalar(select(Municipality).where(Municipality.ags == ags))
+        for name, ags in AGS.items()
+    }
+    missing = [name for name, m in municipalities.items() if m is None]
+    if missing:
+        raise RuntimeError(
+            "Register fehlt: zuerst `flask --app app koop import-register` ausführen "
+            f"({', '.join(missing)} nicht gefunden)."
+        )
+    with acting_as("Demodaten"):
+        existing = db.session.scalar(select(Cooperation).where(Cooperation.title == TITLE))
+        if existing is None:
+            _create(municipalities)
+            db.session.commit()
+            yield "Demodaten angelegt."
+        else:
+            yield "Demodaten sind bereits vorhanden."
+    yield f"Demo-Anmeldungen (Passwort für alle: {DEMO_PASSWORD}):"
+    yield f"  {ADMIN[0]:<34} Betreiber (Plattform-Admin)"
+    for email, _name, town, role in USERS:
+        yield f"  {email:<34} {role.label} ({town})"
+
+
+def _create(municipalities: dict[str, Municipality]) -> None:
+    users: dict[str, User] = {}
+    for email, name, town, _role in USERS:
+        users[email] = create_user(email=email, name=name, password=DEMO_PASSWORD,
+                                   municipality=municipalities[town])
+    if db.session.scalar(select(User).where(User.email == ADMIN[0])) is None:
+        create_user(email=ADMIN[0], name=ADMIN[1], password=DEMO_PASSWORD, municipality=None,
+                    is_admin=True)
+    lead = users[USERS[0][0]]
+    cooperation = create_cooperation(
+        CooperationData(
+            title=TITLE,
+            goals=(
+                "Die vier Gemeinden des Illtals führen ihre Standesämter zusammen: ein gemeinsames "
+                "Standesamt mit spezialisiertem Personal, Vertretung im Urlaubs- und Krankheitsfall "
+                "und Trauorten in allen vier Gemeinden."
+            ),
+            handlungsfeld="verwaltung",
+            rechtsform="zweckvereinbarung",
+            status="aktiv",
+            start_date=date(2025, 1, 1),
+            end_date=None,
+        ),
+        by=lead,
+    )
+    for town in ("Illingen", "Eppelborn", "Schiffweiler"):
+        add_partner(cooperation, ags=AGS[town], joined_on=date(2025, 1, 1),
+                    council_resolution_on=date(2024, 9, 26))
+    for email, _name, _town, role in USERS[1:]:
+        db.session.add(Membership(cooperation=cooperation, user=users[email], role=role))
+    db.session.flush()

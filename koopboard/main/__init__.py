@@ -1,0 +1,76 @@
+"""Start page, language switch, accessibility statement, health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from koopboard.extensions import csrf, db
+from koopboard.web import render
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index() -> Response:
+    """Signed-in users go to their cooperations, everyone else to the login."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/start")
+@login_required
+def dashboard() -> Response:
+    """The start page: the user's cooperations."""
+    return redirect(url_for("cooperations.mine"))
+
+
+@bp.post("/sprache")
+def set_language() -> Response:
+    """Switch the UI language (German default, English)."""
+    lang = request.form.get("lang", "de")
+    if lang in current_app.config["LANGUAGES"]:
+        session["locale"] = lang
+    target = request.form.get("next") or "/"
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return redirect(target)
+
+
+@bp.get("/barrierefreiheit")
+def accessibility() -> Response:
+    """Erklärung zur Barrierefreiheit (BITV 2.0) with the feedback contact."""
+    return render("main/accessibility.html", contact=current_app.config["ACCESSIBILITY_CONTACT"])
+
+
+@bp.get("/healthz")
+@csrf.exempt
+def healthz() -> tuple[Response, int]:
+    """Liveness and readiness: the database and the broker, as JSON."""
+    checks = {"database": _check_database(), "broker": _check_broker()}
+    healthy = all(value == "ok" for value in checks.values())
+    body = {"status": "ok" if healthy else "degraded", **checks}
+    return jsonify(body), (200 if healthy else 503)
+
+
+def _check_database() -> str:
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+        return "ok"
+    except Exception as exc:  # report, do not crash the health check
+        db.session.rollback()
+        return f"error: {type(exc).__name__}"
+
+
+def _check_broker() -> str:
+    celery = current_app.extensions["celery"]
+    try:
+        with celery.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return "ok"
+    except Exception as exc:
+        return f"error: {type(exc).__name__}"

@@ -1,0 +1,26 @@
+// KoopBoard's only script: send the CSRF token with every htmx request and move focus
+// to error summaries so keyboard and screen-reader users notice them.
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    if (meta) {
+      event.detail.headers["X-CSRFToken"] = meta.getAttribute("content");
+    }
+  });
+  // htmx does not swap 4xx answers by default; 422 carries the form with its messages
+  // and 409 the current values after a conflicting edit.
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 422 || status === 409) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var summary = event.detail.target.querySelector(".error-summary, [data-focus-after-swap]");
+    if (summary) {
+      summary.focus();
+    }
+  });
+})();

@@ -1,0 +1,19 @@
+"""Thin task wrappers around the mail service: they take ids, not objects."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_account_mail(token_id: int, link: str) -> None:
+    """Send the invitation or password-reset e-mail for one account token."""
+    from koopboard.auth.mails import send_token_mail
+
+    send_token_mail(token_id, link)

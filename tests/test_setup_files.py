@@ -1,0 +1,69 @@
+"""The set-up files keep their promises: everything pinned, the two-command contract in place."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _requirement_lines(name: str) -> list[str]:
+    lines = (REPO_ROOT / name).read_text().splitlines()
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_python_requirement_is_pinned_exactly():
+    for line in _requirement_lines("requirements.txt"):
+        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[a-z,]+\])?==[A-Za-z0-9.+!-]+", line), (
+            line
+        )
+
+
+def test_every_direct_dependency_is_in_the_frozen_set():
+    frozen = {_canonical(line.split("==")[0]) for line in _requirement_lines("requirements.txt")}
+    for line in _requirement_lines("requirements.in"):
+        name = _canonical(re.split(r"[\[=<>~!; ]", line)[0])
+        assert name in frozen, f"{name} from requirements.in is not pinned in requirements.txt"
+    assert "psycopg-binary" in frozen  # psycopg[binary]: no libpq or compiler needed
+
+
+def test_front_end_packages_are_pinned_and_htmx_stays_on_2_0():
+    package = json.loads((REPO_ROOT / "package.json").read_text())
+    lock = json.loads((REPO_ROOT / "package-lock.json").read_text())
+    dependencies = package["dependencies"]
+    assert re.fullmatch(r"2\.0\.\d+", dependencies["htmx.org"])
+    assert re.fullmatch(r"\d+\.\d+\.\d+", dependencies["axe-core"])
+    for name, version in dependencies.items():
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
+
+
+def test_procfile_runs_web_worker_beat_and_mail_sink():
+    procfile = (REPO_ROOT / "Procfile.dev").read_text()
+    processes = dict(re.findall(r"^(\w+):\s*(.+)$", procfile, re.M))
+    assert "flask --app app run --host 127.0.0.1 --port 5000" in processes["web"]
+    assert "celery -A app.celery worker" in processes["worker"]
+    assert "celery -A app.celery beat" in processes["beat"] and "instance/" in processes["beat"]
+    assert "koop mail-sink" in processes["mail"]
+
+
+def test_ci_entry_point_is_executable_and_runs_make_test():
+    ci_run = REPO_ROOT / ".ci" / "run"
+    assert os.access(ci_run, os.X_OK)
+    text = ci_run.read_text()
+    assert text.startswith("#!/usr/bin/env bash\n")
+    assert "set -euo pipefail" in text
+    assert text.rstrip().splitlines()[-1] == "make test"
+    assert os.access(REPO_ROOT / "scripts" / "setup-system.sh", os.X_OK)
+
+
+def test_generated_and_local_files_are_ignored():
+    ignored = set((REPO_ROOT / ".gitignore").read_text().split())
+    for entry in [".venv/", "node_modules/", "koopboard/static/vendor/", "instance/", ".env"]:
+        assert entry in ignored, entry
