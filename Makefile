@@ -1,0 +1,95 @@
+# KoopBoard: two commands on a fresh machine (Linux, Python 3.11+, Node.js with npm).
+#   make run    development server with embedded defaults (SQLite, server-less Celery broker,
+#               local mail sink) at http://127.0.0.1:5000, mail readable at /dev/mail
+#   make test   the whole test suite
+# Everything runs through .venv/bin/..., so no activated shell is needed.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+VENDOR := koopboard/static/vendor
+TRANSLATIONS := koopboard/translations
+
+# Stamps: redo a step only when its inputs change.
+VENV_STAMP := $(VENV)/.requirements.stamp
+ASSETS_STAMP := $(VENDOR)/.package-lock.stamp
+
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint format bench clean distclean venv .venv assets translations system
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_. -]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+# --- set-up -----------------------------------------------------------------------------------
+
+venv .venv: $(VENV_STAMP) ## Create .venv and install requirements.txt (again when it changes)
+
+$(VENV_STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "KoopBoard needs Python 3.11 or newer (try: make PYTHON=python3.11 ...)" >&2; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) \
+		|| { echo "python3 -m venv failed (Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements.txt
+	@touch $@
+
+assets: $(ASSETS_STAMP) ## npm ci and copy htmx + axe-core into koopboard/static/vendor/
+
+$(ASSETS_STAMP): package-lock.json package.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js (with npm) first" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/axe-core/axe.min.js $(VENDOR)/
+	@touch $@
+
+translations: $(VENV_STAMP) ## Compile the .po catalogues (if there are any)
+	@if [ -d $(TRANSLATIONS) ] && find $(TRANSLATIONS) -name '*.po' | grep -q .; then \
+		$(BIN)/pybabel compile -q -f -d $(TRANSLATIONS); \
+	fi
+
+system: ## Install chromium and docker-compose if missing (only as root with apt-get)
+	@bash scripts/setup-system.sh
+
+# --- the two commands ---------------------------------------------------------------------------
+
+run: export KOOP_ENV := development
+run: export PYTHONUNBUFFERED := 1
+run: $(VENV_STAMP) assets translations ## Migrate, load the demo, start web, worker, beat, mail sink
+	mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) koop import-register --quiet
+	$(FLASK) koop load-demo
+	@echo "KoopBoard: http://127.0.0.1:5000  (mail: http://127.0.0.1:5000/dev/mail; Ctrl-C stops)"
+	$(BIN)/honcho start -f Procfile.dev
+
+test: $(VENV_STAMP) assets translations system ## Run the whole test suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# --- more -----------------------------------------------------------------------------------------
+
+lint: $(VENV_STAMP) ## ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV_STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV_STAMP) ## Run every bench/*.py
+	@shopt -s nullglob; for script in bench/*.py; do \
+		echo "== $$script"; PYTHONPATH=$(CURDIR) $(BIN)/python "$$script"; \
+	done
+
+clean: ## Remove caches, node_modules and the vendored assets (keeps .venv and instance/)
+	rm -rf node_modules $(VENDOR) .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . -path ./$(VENV) -prune -o -name '*.mo' -type f -exec rm -f {} +
+
+distclean: clean ## Also remove .venv and instance/ (local database, broker, mail)
+	rm -rf $(VENV) instance
