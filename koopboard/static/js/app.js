@@ -18,7 +18,8 @@
     }
   });
   document.body.addEventListener("htmx:afterSwap", function (event) {
-    var summary = event.detail.target.querySelector(".error-summary, [data-focus-after-swap]");
+    // event.target is the newly swapped element; detail.target may be the replaced one.
+    var summary = event.target.querySelector(".error-summary, [data-focus-after-swap]");
     if (summary) {
       summary.focus();
     }
