@@ -21,6 +21,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     _check_production_config(app)
+    if app.config["TRUSTED_PROXY_HOPS"]:
+        # Behind a load balancer: take client address and scheme from X-Forwarded-*,
+        # trusting exactly the configured number of proxies (rate limits are per client).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     os.makedirs(app.instance_path, exist_ok=True)
 
     from koopboard import extensions, history  # noqa: F401  (history registers its events)
@@ -60,7 +67,10 @@ def _migrations_dir() -> str:
 
 def _check_production_config(app: Flask) -> None:
     if app.config["KOOP_ENV"] == "production":
-        if app.config["SECRET_KEY"] in (None, "", DEFAULT_SECRET_KEY) or len(app.config["SECRET_KEY"]) < 32:
+        if (
+            app.config["SECRET_KEY"] in (None, "", DEFAULT_SECRET_KEY)
+            or len(app.config["SECRET_KEY"]) < 32
+        ):
             raise ConfigurationError(
                 "SECRET_KEY must be set to a random value of at least 32 characters in production."
             )
@@ -73,11 +83,13 @@ def _register_blueprints(app: Flask) -> None:
     from koopboard.cooperations import bp as cooperations_bp
     from koopboard.devmail import bp as devmail_bp
     from koopboard.main import bp as main_bp
+    from koopboard.milestones import bp as milestones_bp
     from koopboard.municipalities import bp as municipalities_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cooperations_bp)
+    app.register_blueprint(milestones_bp)
     app.register_blueprint(municipalities_bp)
     app.register_blueprint(admin_bp)
     if app.config["KOOP_ENV"] == "development" or app.config.get("DEV_MAIL_VIEW"):

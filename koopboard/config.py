@@ -71,6 +71,8 @@ class Config:
         "ACCESSIBILITY_CONTACT", "barrierefreiheit@koopboard.localhost"
     )
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    # Number of reverse proxies in front of the app (0: none); see README.
+    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 
     @property
     def is_production(self) -> bool:

@@ -18,8 +18,12 @@ from koopboard.models import Cooperation, Membership, Municipality, User
 DEMO_PASSWORD = "KoopBoard-Demo-2026"
 TITLE = "Gemeinsames Standesamt Merchweiler, Illingen, Eppelborn und Schiffweiler"
 # AGS from the Gemeindeverzeichnis (Landkreis Neunkirchen, Saarland).
-AGS = {"Merchweiler": "10043113", "Illingen": "10043112", "Eppelborn": "10043111",
-       "Schiffweiler": "10043116"}
+AGS = {
+    "Merchweiler": "10043113",
+    "Illingen": "10043112",
+    "Eppelborn": "10043111",
+    "Schiffweiler": "10043116",
+}
 USERS = [
     ("projektleitung@merchweiler.demo", "Petra Lehnert", "Merchweiler", Role.LEAD),
     ("kaemmerei@illingen.demo", "Karl Schneider", "Illingen", Role.TREASURER),
@@ -59,19 +63,21 @@ def load_demo() -> Iterator[str]:
 def _create(municipalities: dict[str, Municipality]) -> None:
     users: dict[str, User] = {}
     for email, name, town, _role in USERS:
-        users[email] = create_user(email=email, name=name, password=DEMO_PASSWORD,
-                                   municipality=municipalities[town])
+        users[email] = create_user(
+            email=email, name=name, password=DEMO_PASSWORD, municipality=municipalities[town]
+        )
     if db.session.scalar(select(User).where(User.email == ADMIN[0])) is None:
-        create_user(email=ADMIN[0], name=ADMIN[1], password=DEMO_PASSWORD, municipality=None,
-                    is_admin=True)
+        create_user(
+            email=ADMIN[0], name=ADMIN[1], password=DEMO_PASSWORD, municipality=None, is_admin=True
+        )
     lead = users[USERS[0][0]]
     cooperation = create_cooperation(
         CooperationData(
             title=TITLE,
             goals=(
                 "Die vier Gemeinden des Illtals führen ihre Standesämter zusammen: ein gemeinsames "
-                "Standesamt mit spezialisiertem Personal, Vertretung im Urlaubs- und Krankheitsfall "
-                "und Trauorten in allen vier Gemeinden."
+                "Standesamt mit spezialisiertem Personal, Vertretung im Urlaubs- und "
+                "Krankheitsfall und Trauorten in allen vier Gemeinden."
             ),
             handlungsfeld="verwaltung",
             rechtsform="zweckvereinbarung",
@@ -82,8 +88,12 @@ def _create(municipalities: dict[str, Municipality]) -> None:
         by=lead,
     )
     for town in ("Illingen", "Eppelborn", "Schiffweiler"):
-        add_partner(cooperation, ags=AGS[town], joined_on=date(2025, 1, 1),
-                    council_resolution_on=date(2024, 9, 26))
+        add_partner(
+            cooperation,
+            ags=AGS[town],
+            joined_on=date(2025, 1, 1),
+            council_resolution_on=date(2024, 9, 26),
+        )
     for email, _name, _town, role in USERS[1:]:
         db.session.add(Membership(cooperation=cooperation, user=users[email], role=role))
     db.session.flush()

@@ -7,21 +7,22 @@ values, so one INSERT per flush records who changed which field from what to wha
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Iterator
+from typing import Any
 
-from sqlalchemy import event, inspect, insert
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from koopboard.models.history import HistoryEntry
 from koopboard.models.types import utcnow
 
 
-class HistoryIsAppendOnly(RuntimeError):
+class HistoryIsAppendOnly(RuntimeError):  # noqa: N818 (public name)
     """Raised when code tries to change or delete a history entry."""
 
 
@@ -93,7 +94,7 @@ def _rows_for(obj: object, action: str, base: dict) -> list[dict]:
         base,
         cooperation_id=obj.history_cooperation_id(),
         record_type=type(obj).__name__,
-        record_id=state.identity[0] if state.identity else getattr(obj, "id"),
+        record_id=state.identity[0] if state.identity else obj.id,
         record_label=_label(obj),
         action=action,
     )
@@ -112,9 +113,13 @@ def _rows_for(obj: object, action: str, base: dict) -> list[dict]:
             new = hist.added[0] if hist.added else None
             if _render(old) == _render(new):
                 continue
-            rows.append(dict(record, field=attr.key, old_value=_render(old), new_value=_render(new)))
+            rows.append(
+                dict(record, field=attr.key, old_value=_render(old), new_value=_render(new))
+            )
         else:  # delete
-            old = hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
+            old = (
+                hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
+            )
             if old is None:
                 continue
             rows.append(dict(record, field=attr.key, old_value=_render(old), new_value=None))
@@ -127,7 +132,24 @@ def _rows_for(obj: object, action: str, base: dict) -> list[dict]:
 def _refuse_history_changes(session: Session, flush_context, instances) -> None:  # noqa: ANN001
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, HistoryEntry) and (obj in session.deleted or session.is_modified(obj)):
-            raise HistoryIsAppendOnly("Verlaufseinträge können nicht geändert oder gelöscht werden.")
+            raise HistoryIsAppendOnly(
+                "Verlaufseinträge können nicht geändert oder gelöscht werden."
+            )
+    # A record deleted after a commit (its attributes expired) would otherwise be recorded
+    # without its old values: load them while the row still exists.
+    for obj in session.deleted:
+        if _audited(obj):
+            for attr in _columns(obj):
+                getattr(obj, attr.key)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_history_changes(execute_state) -> None:  # noqa: ANN001
+    """``update(HistoryEntry)`` and ``delete(HistoryEntry)`` skip the flush: refuse them too."""
+    if (execute_state.is_update or execute_state.is_delete) and any(
+        mapper.class_ is HistoryEntry for mapper in execute_state.all_mappers
+    ):
+        raise HistoryIsAppendOnly("Verlaufseinträge können nicht geändert oder gelöscht werden.")
 
 
 @event.listens_for(Session, "after_flush")

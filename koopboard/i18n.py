@@ -40,7 +40,9 @@ def init_app(app: Flask) -> None:
         if value is None:
             return "–"
         if isinstance(value, datetime):
-            return format_datetime(value, "short" if str(get_locale()) != "de" else "dd.MM.yyyy HH:mm")
+            return format_datetime(
+                value, "short" if str(get_locale()) != "de" else "dd.MM.yyyy HH:mm"
+            )
         return format_date(value, "dd.MM.yyyy" if str(get_locale()) == "de" else "medium")
 
     @app.template_filter("zahl")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, request
 
 CSP = "; ".join(
@@ -18,6 +20,19 @@ CSP = "; ".join(
         "object-src 'none'",
     ]
 )
+
+
+def is_local_path(target: str | None) -> bool:
+    """True for a path on this site ("/kooperationen/1"), never one that leads to another host.
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so such characters,
+    a scheme or a host make the target unsafe."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if any(c == "\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 def init_app(app: Flask) -> None:

@@ -16,7 +16,9 @@ from koopboard.extensions import db, htmx
 log = logging.getLogger(__name__)
 
 
-def render(page: str, fragment: str | None = None, *, status: int = 200, **context: Any) -> Response:
+def render(
+    page: str, fragment: str | None = None, *, status: int = 200, **context: Any
+) -> Response:
     """Render the full page, or only ``fragment`` for an HTMX request.
 
     History-restore requests get the full page (htmx asks for it when its cache misses);
@@ -46,6 +48,10 @@ def init_app(app: Flask) -> None:
         "Membership": _l("Rolle"),
         "User": _l("Konto"),
         "Municipality": _l("Kommune"),
+        "Milestone": _l("Meilenstein"),
+        "CalendarFeed": _l("Kalender-Abonnement"),
+        "LoginSession": _l("Anmeldung"),
+        "AccountToken": _l("Einladung/Link"),
     }
     actions = {"create": _l("angelegt"), "update": _l("geändert"), "delete": _l("gelöscht")}
 

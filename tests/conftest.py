@@ -53,11 +53,18 @@ def free_port() -> int:
 
 # --- database -----------------------------------------------------------------------------
 
+
 def _pg_admin_connect():  # noqa: ANN202
     import psycopg
 
-    return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres",
-                           autocommit=True, connect_timeout=3)
+    return psycopg.connect(
+        host=PG_HOST,
+        port=PG_PORT,
+        user=PG_USER,
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=3,
+    )
 
 
 def create_pg_database(name: str) -> str:
@@ -141,6 +148,7 @@ def _clean(db) -> None:  # noqa: ANN001
 
 # --- SMTP ---------------------------------------------------------------------------------
 
+
 class Mailbox:
     """Messages a real SMTP server (aiosmtpd) received during the test."""
 
@@ -149,7 +157,9 @@ class Mailbox:
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
-        msg = message_from_bytes(envelope.original_content or envelope.content, policy=default_policy)
+        msg = message_from_bytes(
+            envelope.original_content or envelope.content, policy=default_policy
+        )
         with self._lock:
             self.messages.append(msg)
         return "250 Message accepted"
@@ -190,6 +200,7 @@ def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
 
 # --- app and clients ----------------------------------------------------------------------
 
+
 class KoopClient(FlaskClient):
     """Test client that sends the CSRF token with every POST, like the browser's forms do.
 
@@ -224,6 +235,7 @@ def app(database_url: str, smtp_server: tuple[Mailbox, int]):  # noqa: ANN201
     _clean(db)
     yield app
     db.session.remove()
+    db.engine.dispose()  # each test builds its own app: close its pool, or PostgreSQL fills up
     ctx.pop()
 
 
@@ -273,11 +285,16 @@ def make_user(app):  # noqa: ANN001, ANN201
     from koopboard.models import User
 
     if PASSWORD not in _fast_hash:
-        _fast_hash[PASSWORD] = generate_password_hash(PASSWORD, method="scrypt")
+        # Real scrypt, cheaper parameters: every login verifies it (the params live in the hash).
+        _fast_hash[PASSWORD] = generate_password_hash(PASSWORD, method="scrypt:1024:8:1")
     counter = iter(range(1, 10_000))
 
-    def make(municipality=None, email: str | None = None, name: str | None = None,  # noqa: ANN001
-             is_admin: bool = False) -> User:
+    def make(
+        municipality=None,
+        email: str | None = None,
+        name: str | None = None,  # noqa: ANN001
+        is_admin: bool = False,
+    ) -> User:
         n = next(counter)
         user = User(
             email=email or f"person{n}@example.org",
@@ -300,16 +317,29 @@ def make_cooperation(app):  # noqa: ANN001, ANN201
     from koopboard.extensions import db
     from koopboard.models import Membership
 
-    def make(lead, partners=(), roles=None, title: str = "Gemeinsames Standesamt",  # noqa: ANN001
-             start: date = date(2025, 1, 1)):
+    def make(
+        lead,
+        partners=(),
+        roles=None,
+        title: str = "Gemeinsames Standesamt",  # noqa: ANN001
+        start: date = date(2025, 1, 1),
+    ):
         cooperation = create_cooperation(
-            CooperationData(title=title, goals="Ziele", handlungsfeld="verwaltung",
-                            rechtsform="zweckvereinbarung", status="aktiv", start_date=start,
-                            end_date=None),
+            CooperationData(
+                title=title,
+                goals="Ziele",
+                handlungsfeld="verwaltung",
+                rechtsform="zweckvereinbarung",
+                status="aktiv",
+                start_date=start,
+                end_date=None,
+            ),
             by=lead,
         )
         for municipality in partners:
-            add_partner(cooperation, ags=municipality.ags, joined_on=start, council_resolution_on=None)
+            add_partner(
+                cooperation, ags=municipality.ags, joined_on=start, council_resolution_on=None
+            )
         for user, role in (roles or {}).items():
             db.session.add(Membership(cooperation=cooperation, user=user, role=role))
         db.session.commit()

@@ -28,13 +28,17 @@ class AdminInviteForm(FlaskForm):
             DataRequired(_l("Bitte füllen Sie dieses Feld aus.")),
             Regexp(r"^\d{8}$", message=_l("Der AGS hat genau acht Ziffern.")),
         ],
-        description=_l("Achtstellig, z. B. 10043113 für Merchweiler. Die Suche im Gemeindeverzeichnis hilft."),
+        description=_l(
+            "Achtstellig, z. B. 10043113 für Merchweiler. Die Suche im Gemeindeverzeichnis hilft."
+        ),
     )
     email = EmailField(
         _l("E-Mail-Adresse der Person"),
         validators=[
             DataRequired(_l("Bitte füllen Sie dieses Feld aus.")),
-            Email(_l("Bitte geben Sie eine gültige E-Mail-Adresse an."), check_deliverability=False),
+            Email(
+                _l("Bitte geben Sie eine gültige E-Mail-Adresse an."), check_deliverability=False
+            ),
             Length(max=254),
         ],
     )
@@ -53,19 +57,29 @@ def invite() -> Response:
     """Invite the first user of a municipality (any municipality of the register)."""
     form = AdminInviteForm()
     if form.validate_on_submit():
-        municipality = db.session.scalar(select(Municipality).where(Municipality.ags == form.ags.data))
+        municipality = db.session.scalar(
+            select(Municipality).where(Municipality.ags == form.ags.data)
+        )
         if municipality is None:
             form.ags.errors.append(_("Zu diesem AGS gibt es keine Kommune im Gemeindeverzeichnis."))
         else:
             try:
-                issued = accounts.invite(email=form.email.data, municipality=municipality,
-                                         invited_by=current_user)
+                issued = accounts.invite(
+                    email=form.email.data, municipality=municipality, invited_by=current_user
+                )
             except accounts.AccountError as exc:
-                getattr(form, exc.field or "email").errors.append(str(exc))
+                getattr(form, exc.field or "", form.email).errors.append(str(exc))
             else:
                 db.session.commit()
                 send_token_mail_after_commit(issued)
-                flash(_("Einladung an %(e)s (%(m)s) ist unterwegs.", e=issued.token.email, m=municipality.name), "success")
+                flash(
+                    _(
+                        "Einladung an %(e)s (%(m)s) ist unterwegs.",
+                        e=issued.token.email,
+                        m=municipality.name,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("admin.invite"))
     pending = db.session.scalars(
         select(AccountToken)
@@ -73,5 +87,6 @@ def invite() -> Response:
         .order_by(AccountToken.id.desc())
         .limit(50)
     ).all()
-    return render("admin/invite.html", form=form, pending=pending,
-                  status=form_status(not form.is_submitted()))
+    return render(
+        "admin/invite.html", form=form, pending=pending, status=form_status(not form.is_submitted())
+    )

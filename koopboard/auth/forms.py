@@ -20,7 +20,11 @@ class LoginForm(FlaskForm):
 class InviteForm(FlaskForm):
     email = EmailField(
         _l("E-Mail-Adresse"),
-        validators=[DataRequired(REQUIRED), Email(EMAIL, check_deliverability=False), Length(max=254)],
+        validators=[
+            DataRequired(REQUIRED),
+            Email(EMAIL, check_deliverability=False),
+            Length(max=254),
+        ],
     )
 
 

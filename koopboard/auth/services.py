@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,11 +14,13 @@ from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from koopboard.extensions import db
-from koopboard.history import record_event
+from koopboard.history import acting_as, record_event
 from koopboard.models import AccountToken, LoginSession, Municipality, User
 from koopboard.models.types import utcnow
 
 MIN_PASSWORD_LENGTH = 12
+# The forms validate addresses thoroughly; this guards the paths without a form (CLI).
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Compared against when the account does not exist, so timing does not reveal it.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0000", method="scrypt")
 
@@ -34,13 +37,18 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def hash_password(password: str) -> str:
-    """Werkzeug's scrypt, with a length check first."""
+def check_password_rules(password: str) -> None:
+    """Raise an AccountError (at the password field) for a password that is too short."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             _("Das Passwort muss mindestens %(n)d Zeichen lang sein.", n=MIN_PASSWORD_LENGTH),
             "password",
         )
+
+
+def hash_password(password: str) -> str:
+    """Werkzeug's scrypt, with the rules checked first."""
+    check_password_rules(password)
     return generate_password_hash(password, method="scrypt")
 
 
@@ -48,9 +56,17 @@ def _email_taken(email: str) -> bool:
     return db.session.scalar(select(func.count()).where(User.email == email)) > 0
 
 
-def create_user(*, email: str, name: str, password: str, municipality: Municipality | None,
-                is_admin: bool = False) -> User:
+def create_user(
+    *,
+    email: str,
+    name: str,
+    password: str,
+    municipality: Municipality | None,
+    is_admin: bool = False,
+) -> User:
     email = normalize_email(email)
+    if not _EMAIL.fullmatch(email):
+        raise AccountError(_("Bitte geben Sie eine gültige E-Mail-Adresse an."), "email")
     if _email_taken(email):
         raise AccountError(_("Für diese E-Mail-Adresse gibt es bereits ein Konto."), "email")
     if not name.strip():
@@ -70,11 +86,10 @@ def create_user(*, email: str, name: str, password: str, municipality: Municipal
 
 def create_admin(*, email: str, name: str, password: str) -> User:
     """Create a platform admin and commit (CLI)."""
-    from koopboard.history import acting_as
-
     with acting_as("CLI create-admin"):
-        user = create_user(email=email, name=name, password=password, municipality=None,
-                           is_admin=True)
+        user = create_user(
+            email=email, name=name, password=password, municipality=None, is_admin=True
+        )
         db.session.commit()
     return user
 
@@ -91,9 +106,11 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def start_login_session(user: User) -> LoginSession:
+    """A new server-side session; its history names the person signing in, not "System"."""
     row = LoginSession(token=secrets.token_urlsafe(32), user=user)
     db.session.add(row)
-    db.session.flush()
+    with acting_as(f"{user} (Anmeldung)"[:300]):
+        db.session.flush()
     user.login_session = row
     return row
 
@@ -105,7 +122,9 @@ def end_login_session(user: User) -> None:
 
 def revoke_all_sessions(user: User) -> None:
     rows = db.session.scalars(
-        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None))
+        select(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None)
+        )
     )
     now = utcnow()
     for row in rows:
@@ -113,6 +132,7 @@ def revoke_all_sessions(user: User) -> None:
 
 
 # --- one-time links ---------------------------------------------------------------------
+
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"koopboard-{purpose}")
@@ -129,8 +149,14 @@ class IssuedToken:
     link: str
 
 
-def _issue(purpose: str, *, email: str, municipality: Municipality | None = None,
-           user: User | None = None, created_by: User | None = None) -> IssuedToken:
+def _issue(
+    purpose: str,
+    *,
+    email: str,
+    municipality: Municipality | None = None,
+    user: User | None = None,
+    created_by: User | None = None,
+) -> IssuedToken:
     nonce = secrets.token_urlsafe(24)
     row = AccountToken(
         purpose=purpose,
@@ -155,8 +181,9 @@ def invite(*, email: str, municipality: Municipality, invited_by: User) -> Issue
 
     Admins may invite into any municipality; everyone else only into their own."""
     if not invited_by.is_admin and invited_by.municipality_id != municipality.id:
-        raise AccountError(_("Sie können nur Personen Ihrer eigenen Kommune einladen."),
-                           "municipality")
+        raise AccountError(
+            _("Sie können nur Personen Ihrer eigenen Kommune einladen."), "municipality"
+        )
     email = normalize_email(email)
     if _email_taken(email):
         raise AccountError(_("Für diese E-Mail-Adresse gibt es bereits ein Konto."), "email")
@@ -177,13 +204,19 @@ def load_token(purpose: str, signed: str) -> AccountToken:
     try:
         data = _serializer(purpose).loads(signed, max_age=_max_age(purpose))
     except SignatureExpired as exc:
-        raise AccountError(_("Dieser Link ist abgelaufen. Bitte fordern Sie einen neuen an.")) from exc
+        raise AccountError(
+            _("Dieser Link ist abgelaufen. Bitte fordern Sie einen neuen an.")
+        ) from exc
     except BadSignature as exc:
         raise AccountError(invalid) from exc
     if not isinstance(data, dict):
         raise AccountError(invalid)
     row = db.session.get(AccountToken, data.get("id"))
-    if row is None or row.purpose != purpose or not secrets.compare_digest(row.nonce, str(data.get("nonce"))):
+    if (
+        row is None
+        or row.purpose != purpose
+        or not secrets.compare_digest(row.nonce, str(data.get("nonce")))
+    ):
         raise AccountError(invalid)
     if row.used_at is not None:
         raise AccountError(_("Dieser Link wurde bereits verwendet."))
@@ -203,26 +236,49 @@ def _claim(row: AccountToken) -> None:
     if claimed != 1:
         raise AccountError(_("Dieser Link wurde bereits verwendet."))
     db.session.refresh(row)
-    record_event(db.session, record_type="AccountToken", record_id=row.id, action="update",
-                 record_label=f"{row.purpose} {row.email}", field="used_at",
-                 new_value=row.used_at.isoformat())
+    record_event(
+        db.session,
+        record_type="AccountToken",
+        record_id=row.id,
+        action="update",
+        record_label=f"{row.purpose} {row.email}",
+        field="used_at",
+        new_value=row.used_at.isoformat(),
+    )
 
 
 def accept_invitation(signed: str, *, name: str, password: str) -> User:
+    """Create the invited account; the history names the person who followed the link."""
     row = load_token("invite", signed)
-    hash_password(password)  # validate before using the link up
-    _claim(row)
-    return create_user(email=row.email, name=name, password=password,
-                       municipality=row.municipality)
+    check_password_rules(password)  # before using the link up
+    with acting_as(f"{name.strip()} <{row.email}> (Einladungslink)"[:300]):
+        _claim(row)
+        return create_user(
+            email=row.email, name=name, password=password, municipality=row.municipality
+        )
 
 
 def reset_password(signed: str, *, password: str) -> User:
+    """Set a new password and end every session of the account (all its browsers)."""
     row = load_token("reset", signed)
     new_hash = hash_password(password)
-    _claim(row)
     user = db.session.get(User, row.user_id)
     if user is None:
         raise AccountError(_("Dieser Link ist ungültig."))
-    user.password_hash = new_hash
-    revoke_all_sessions(user)
+    with acting_as(f"{user} (Link zum Zurücksetzen)"[:300]):
+        _claim(row)
+        user.password_hash = new_hash
+        # The hash itself is never written to the history, only the fact of the change
+        # (a stored value, so not translated per request).
+        record_event(
+            db.session,
+            record_type="User",
+            record_id=user.id,
+            action="update",
+            record_label=str(user),
+            field="password",
+            new_value="geändert",
+        )
+        revoke_all_sessions(user)
+        db.session.flush()
     return user

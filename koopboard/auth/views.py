@@ -18,6 +18,8 @@ from koopboard.auth.forms import (
     ResetPasswordForm,
 )
 from koopboard.extensions import db, limiter
+from koopboard.models import User
+from koopboard.security import is_local_path
 from koopboard.web import form_status, render
 
 bp = Blueprint("auth", __name__)
@@ -34,9 +36,25 @@ def _failed(response: Response) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.dashboard")
+    """Only a path on this site; anything else lands on the user's cooperations."""
+    return target if is_local_path(target) else url_for("cooperations.mine")
+
+
+def _fresh_session() -> None:
+    """Drop everything of the old session (no fixation), but keep the chosen language."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+
+
+def _sign_in(user: User) -> None:
+    """Start a server-side login session and bind this browser's cookie to it."""
+    _fresh_session()
+    services.start_login_session(user)
+    db.session.commit()
+    session.permanent = True
+    login_user(user)
 
 
 def send_token_mail_after_commit(issued: services.IssuedToken) -> None:
@@ -62,16 +80,12 @@ def send_token_mail_after_commit(issued: services.IssuedToken) -> None:
 def login() -> Response:
     """Sign in with e-mail and password."""
     if current_user.is_authenticated:
-        return redirect(url_for("main.dashboard"))
+        return redirect(url_for("cooperations.mine"))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            session.clear()  # no session fixation: a fresh cookie after login
-            services.start_login_session(user)
-            db.session.commit()
-            session.permanent = True
-            login_user(user)
+            _sign_in(user)
             return redirect(_safe_next(request.args.get("next")))
         # Same message whether the account exists or not.
         form.password.errors.append(_("E-Mail-Adresse oder Passwort ist falsch."))
@@ -86,7 +100,7 @@ def logout() -> Response:
     services.end_login_session(current_user)
     db.session.commit()
     logout_user()
-    session.clear()
+    _fresh_session()
     flash(_("Sie sind abgemeldet."), "success")
     return redirect(url_for("auth.login"))
 
@@ -102,14 +116,18 @@ def invite_colleague() -> Response:
     if form.validate_on_submit():
         try:
             issued = services.invite(
-                email=form.email.data, municipality=current_user.municipality, invited_by=current_user
+                email=form.email.data,
+                municipality=current_user.municipality,
+                invited_by=current_user,
             )
         except services.AccountError as exc:
-            getattr(form, exc.field or "email").errors.append(str(exc))
+            getattr(form, exc.field or "", form.email).errors.append(str(exc))
         else:
             db.session.commit()
             send_token_mail_after_commit(issued)
-            flash(_("Die Einladung an %(email)s ist unterwegs.", email=issued.token.email), "success")
+            flash(
+                _("Die Einladung an %(email)s ist unterwegs.", email=issued.token.email), "success"
+            )
             return redirect(url_for("auth.invite_colleague"))
     return render("auth/invite.html", form=form, status=form_status(not form.is_submitted()))
 
@@ -124,21 +142,19 @@ def accept_invitation(token: str) -> Response:
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:
-            user = services.accept_invitation(token, name=form.name.data, password=form.password.data)
+            user = services.accept_invitation(
+                token, name=form.name.data, password=form.password.data
+            )
         except services.AccountError as exc:
-            if exc.field is None:
-                db.session.rollback()
-                return render("auth/link_invalid.html", message=str(exc), status=400)
-            getattr(form, exc.field if hasattr(form, exc.field) else "password").errors.append(str(exc))
             db.session.rollback()
+            field = getattr(form, exc.field, None) if exc.field else None
+            if field is None:  # e.g. the address got an account meanwhile: the link is spent
+                return render("auth/link_invalid.html", message=str(exc), status=400)
+            field.errors.append(str(exc))
         else:
-            session.clear()
-            services.start_login_session(user)
-            db.session.commit()
-            session.permanent = True
-            login_user(user)
+            _sign_in(user)
             flash(_("Willkommen bei KoopBoard, %(name)s!", name=user.name), "success")
-            return redirect(url_for("main.dashboard"))
+            return redirect(url_for("cooperations.mine"))
     return render(
         "auth/accept_invitation.html",
         form=form,
@@ -149,6 +165,10 @@ def accept_invitation(token: str) -> Response:
 
 @bp.route("/passwort-vergessen", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_CLIENT"], methods=["POST"])
+# Per address too: nobody can flood one mailbox with reset mails from many clients.
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"], key_func=_account_key, methods=["POST"]
+)
 def forgot_password() -> Response:
     """Ask for a reset link; the answer never reveals whether the account exists."""
     form = ForgotPasswordForm()
@@ -158,11 +178,15 @@ def forgot_password() -> Response:
         if issued is not None:
             send_token_mail_after_commit(issued)
         flash(
-            _("Wenn es ein Konto mit dieser Adresse gibt, ist ein Link zum Zurücksetzen unterwegs."),
+            _(
+                "Wenn es ein Konto mit dieser Adresse gibt, ist ein Link zum Zurücksetzen unterwegs."  # noqa: E501
+            ),
             "info",
         )
         return redirect(url_for("auth.login"))
-    return render("auth/forgot_password.html", form=form, status=form_status(not form.is_submitted()))
+    return render(
+        "auth/forgot_password.html", form=form, status=form_status(not form.is_submitted())
+    )
 
 
 @bp.route("/passwort-zuruecksetzen/<token>", methods=["GET", "POST"])
@@ -185,4 +209,6 @@ def reset_password(token: str) -> Response:
             db.session.commit()
             flash(_("Ihr Passwort ist geändert. Bitte melden Sie sich an."), "success")
             return redirect(url_for("auth.login"))
-    return render("auth/reset_password.html", form=form, status=form_status(not form.is_submitted()))
+    return render(
+        "auth/reset_password.html", form=form, status=form_status(not form.is_submitted())
+    )

@@ -5,13 +5,35 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
-from koopboard.domain.catalog import CooperationStatus, Handlungsfeld, Rechtsform, Role
+from koopboard.domain.catalog import (
+    CooperationStatus,
+    Handlungsfeld,
+    LabelledEnum,
+    Rechtsform,
+    Role,
+)
 
 REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
 CHOOSE = _l("Bitte wählen Sie einen Eintrag aus der Liste.")
 DATE = _l("Bitte geben Sie ein gültiges Datum an (TT.MM.JJJJ).")
+
+
+PLEASE_CHOOSE = SelectChoice("", _l("– bitte wählen –"))
+
+
+def _choices(enum_cls: type[LabelledEnum]) -> list[SelectChoice]:
+    """Choices whose labels are translated when the form is rendered."""
+    return [SelectChoice(value, _l(label)) for value, label in enum_cls.choices()]
 
 
 def _max(n: int) -> Length:
@@ -32,26 +54,38 @@ class GermanDateField(DateField):
             raise ValueError(str(DATE)) from exc
 
 
+class ChoiceField(SelectField):
+    """A select whose "not in the list" message is ours (German, like the others)."""
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError as exc:
+            raise ValidationError(str(CHOOSE)) from exc
+
+
 class CooperationForm(FlaskForm):
+    """Master data of a cooperation; ``version`` guards against lost updates."""
+
     title = StringField(_l("Titel"), validators=[DataRequired(REQUIRED), _max(200)])
     goals = TextAreaField(
         _l("Ziele"),
         validators=[Optional(), _max(5000)],
         description=_l("Was soll die Kooperation erreichen? Höchstens 5.000 Zeichen."),
     )
-    handlungsfeld = SelectField(
+    handlungsfeld = ChoiceField(
         _l("Handlungsfeld"),
-        choices=[("", _l("– bitte wählen –"))] + Handlungsfeld.choices(),
+        choices=[PLEASE_CHOOSE, *_choices(Handlungsfeld)],
         validators=[DataRequired(CHOOSE)],
     )
-    rechtsform = SelectField(
+    rechtsform = ChoiceField(
         _l("Rechtsform"),
-        choices=[("", _l("– bitte wählen –"))] + Rechtsform.choices(),
+        choices=[PLEASE_CHOOSE, *_choices(Rechtsform)],
         validators=[DataRequired(CHOOSE)],
         description=_l("Von der losesten bis zur verbindlichsten Form."),
     )
-    status = SelectField(
-        _l("Status"), choices=CooperationStatus.choices(), validators=[DataRequired(CHOOSE)]
+    status = ChoiceField(
+        _l("Status"), choices=_choices(CooperationStatus), validators=[DataRequired(CHOOSE)]
     )
     start_date = GermanDateField(_l("Beginn"), validators=[InputRequired(DATE)])
     end_date = GermanDateField(_l("Ende"), validators=[Optional()])
@@ -72,6 +106,7 @@ class PartnerForm(FlaskForm):
     )
     ags = StringField(
         _l("Amtlicher Gemeindeschlüssel (AGS)"),
+        description=_l("Acht Ziffern. Wenn Sie ihn kennen, statt der Suche direkt eintragen."),
         validators=[
             Optional(),
             Regexp(r"^\d{8}$", message=_l("Der AGS hat genau acht Ziffern.")),
@@ -86,6 +121,8 @@ class PartnerForm(FlaskForm):
 
 
 class PartnerEditForm(FlaskForm):
+    """A partner's join and leave dates and its council resolution."""
+
     joined_on = GermanDateField(_l("Beitritt am"), validators=[InputRequired(DATE)])
     left_on = GermanDateField(_l("Austritt am"), validators=[Optional()])
     council_resolution_on = GermanDateField(_l("Gremienbeschluss vom"), validators=[Optional()])
@@ -96,8 +133,10 @@ class PartnerEditForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    user_id = SelectField(_l("Person"), coerce=int, validators=[InputRequired(CHOOSE)])
-    role = SelectField(_l("Rolle"), choices=Role.choices(), validators=[DataRequired(CHOOSE)])
+    """Give a person of a partner municipality a role."""
+
+    user_id = ChoiceField(_l("Person"), coerce=int, validators=[InputRequired(CHOOSE)])
+    role = ChoiceField(_l("Rolle"), choices=_choices(Role), validators=[DataRequired(CHOOSE)])
 
 
 class DeleteForm(FlaskForm):

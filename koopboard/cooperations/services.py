@@ -7,12 +7,19 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import lazyload
 
 from koopboard.domain.catalog import CooperationStatus, Handlungsfeld, Rechtsform, Role
 from koopboard.extensions import db
-from koopboard.models import Cooperation, CooperationPartner, HistoryEntry, Membership, Municipality, User
+from koopboard.models import (
+    Cooperation,
+    CooperationPartner,
+    HistoryEntry,
+    Membership,
+    Municipality,
+    User,
+)
 
 
 class CooperationError(ValueError):
@@ -23,7 +30,7 @@ class CooperationError(ValueError):
         self.field = field
 
 
-class StaleVersion(Exception):
+class StaleVersion(Exception):  # noqa: N818 (public name)
     """The record changed since the form was loaded (optimistic locking)."""
 
     def __init__(self, current: Cooperation) -> None:
@@ -117,9 +124,12 @@ def search_municipalities(query: str, limit: int = 20) -> list[Municipality]:
 def add_partner(
     cooperation: Cooperation, *, ags: str, joined_on: date, council_resolution_on: date | None
 ) -> CooperationPartner:
+    """Add the municipality with this AGS as partner (once, not before the start)."""
     municipality = db.session.scalar(select(Municipality).where(Municipality.ags == ags))
     if municipality is None:
-        raise CooperationError(_("Zu diesem AGS gibt es keine Kommune im Gemeindeverzeichnis."), "ags")
+        raise CooperationError(
+            _("Zu diesem AGS gibt es keine Kommune im Gemeindeverzeichnis."), "ags"
+        )
     exists = db.session.scalar(
         select(func.count()).where(
             CooperationPartner.cooperation_id == cooperation.id,
@@ -146,14 +156,21 @@ def add_partner(
 
 
 def update_partner(
-    partner: CooperationPartner, *, joined_on: date, left_on: date | None,
-    council_resolution_on: date | None
+    partner: CooperationPartner,
+    *,
+    joined_on: date,
+    left_on: date | None,
+    council_resolution_on: date | None,
 ) -> None:
+    """Change a partner's dates; the lead municipality cannot leave."""
     if left_on and left_on < joined_on:
         raise CooperationError(_("Der Austritt darf nicht vor dem Beitritt liegen."), "left_on")
     if partner.municipality_id == partner.cooperation.lead_municipality_id and left_on:
         raise CooperationError(
-            _("Die federführende Kommune kann nicht austreten. Übertragen Sie zuerst die Federführung."),
+            _(
+                "Die federführende Kommune kann nicht austreten. "
+                "Übertragen Sie zuerst die Federführung."
+            ),
             "left_on",
         )
     partner.joined_on = joined_on
@@ -167,11 +184,24 @@ def remove_partner(partner: CooperationPartner) -> None:
     cooperation = partner.cooperation
     if partner.municipality_id == cooperation.lead_municipality_id:
         raise CooperationError(_("Die federführende Kommune kann nicht entfernt werden."))
-    memberships = db.session.scalars(
-        select(Membership)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.cooperation_id == cooperation.id, User.municipality_id == partner.municipality_id)
+    memberships = list(
+        db.session.scalars(
+            select(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.cooperation_id == cooperation.id,
+                User.municipality_id == partner.municipality_id,
+            )
+        )
     )
+    removed_leads = sum(1 for m in memberships if m.role is Role.LEAD)
+    if removed_leads and removed_leads >= _lead_count(cooperation.id):
+        raise CooperationError(
+            _(
+                "Mit dieser Kommune ginge die letzte Projektleitung. "
+                "Vergeben Sie die Projektleitung zuerst an eine andere Person."
+            )
+        )
     for membership in memberships:
         db.session.delete(membership)
     db.session.delete(partner)
@@ -198,6 +228,7 @@ def eligible_users(cooperation: Cooperation) -> list[User]:
 
 
 def grant_role(cooperation: Cooperation, *, user_id: int, role: str) -> Membership:
+    """Give a user of a current partner municipality a role (one per cooperation)."""
     user = db.session.get(User, user_id)
     if user is None or user not in eligible_users(cooperation):
         raise CooperationError(
@@ -210,20 +241,25 @@ def grant_role(cooperation: Cooperation, *, user_id: int, role: str) -> Membersh
     return membership
 
 
-def revoke_role(membership: Membership) -> None:
-    if membership.role is Role.LEAD:
-        leads = db.session.scalar(
-            select(func.count()).where(
-                Membership.cooperation_id == membership.cooperation_id, Membership.role == Role.LEAD
-            )
+def _lead_count(cooperation_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            Membership.cooperation_id == cooperation_id, Membership.role == Role.LEAD
         )
-        if leads <= 1:
+    )
+
+
+def revoke_role(membership: Membership) -> None:
+    """Take a role away; a cooperation keeps at least one Projektleitung."""
+    if membership.role is Role.LEAD:
+        if _lead_count(membership.cooperation_id) <= 1:
             raise CooperationError(_("Eine Kooperation braucht mindestens eine Projektleitung."))
     db.session.delete(membership)
     db.session.flush()
 
 
 # --- reading ------------------------------------------------------------------------------
+
 
 def my_cooperations(user: User) -> list[tuple[Cooperation, Role, int]]:
     """The user's cooperations with their role and the number of active partners."""
@@ -246,31 +282,42 @@ def my_cooperations(user: User) -> list[tuple[Cooperation, Role, int]]:
 
 
 def partners_of(cooperation: Cooperation) -> list[CooperationPartner]:
+    """Current partners first (by join date), then those who left."""
     return list(
         db.session.scalars(
             select(CooperationPartner)
             .where(CooperationPartner.cooperation_id == cooperation.id)
-            .order_by(CooperationPartner.left_on.is_not(None), CooperationPartner.joined_on, CooperationPartner.id)
+            .order_by(
+                CooperationPartner.left_on.is_not(None),
+                CooperationPartner.joined_on,
+                CooperationPartner.id,
+            )
         )
     )
 
 
+_ROLE_ORDER = case({role.value: rank for rank, role in enumerate(Role)}, value=Membership.role)
+
+
 def memberships_of(cooperation: Cooperation) -> list[Membership]:
+    """Everyone with a role, with their user and municipality (one query)."""
     return list(
         db.session.scalars(
             select(Membership)
             .where(Membership.cooperation_id == cooperation.id)
-            .options(selectinload(Membership.user))
-            .order_by(Membership.role, Membership.id)
+            .order_by(_ROLE_ORDER, Membership.id)
         )
     )
 
 
 def history_of(cooperation_id: int, *, limit: int, offset: int = 0) -> list[HistoryEntry]:
+    """The cooperation's history, newest first."""
     return list(
         db.session.scalars(
             select(HistoryEntry)
             .where(HistoryEntry.cooperation_id == cooperation_id)
+            # The pages show the stored actor label; joining the accounts would be waste.
+            .options(lazyload(HistoryEntry.actor))
             .order_by(HistoryEntry.id.desc())
             .limit(limit)
             .offset(offset)
@@ -279,6 +326,21 @@ def history_of(cooperation_id: int, *, limit: int, offset: int = 0) -> list[Hist
 
 
 def history_count(cooperation_id: int) -> int:
+    """How many history entries the cooperation has."""
     return db.session.scalar(
         select(func.count()).where(HistoryEntry.cooperation_id == cooperation_id)
+    )
+
+
+def last_change(cooperation: Cooperation) -> HistoryEntry | None:
+    """The newest history entry of the cooperation's own master data (who saved last)."""
+    return db.session.scalar(
+        select(HistoryEntry)
+        .where(
+            HistoryEntry.cooperation_id == cooperation.id,
+            HistoryEntry.record_type == "Cooperation",
+            HistoryEntry.record_id == cooperation.id,
+        )
+        .order_by(HistoryEntry.id.desc())
+        .limit(1)
     )

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, datetime
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
+from wtforms.fields.choices import SelectChoice
 
 from koopboard.cooperations import services
 from koopboard.cooperations.access import can_manage, load_cooperation
@@ -20,9 +25,9 @@ from koopboard.cooperations.forms import (
     PartnerForm,
     RoleForm,
 )
-from koopboard.domain.catalog import Role
-from koopboard.extensions import db
-from koopboard.models import CooperationPartner, Membership
+from koopboard.domain.catalog import CooperationStatus, Handlungsfeld, Rechtsform, Role
+from koopboard.extensions import db, htmx
+from koopboard.models import Cooperation, CooperationPartner, Membership
 from koopboard.web import form_status, render
 
 bp = Blueprint("cooperations", __name__, url_prefix="/kooperationen")
@@ -30,10 +35,90 @@ bp = Blueprint("cooperations", __name__, url_prefix="/kooperationen")
 HISTORY_PAGE_SIZE = 50
 
 
+# The history stores column names and raw keys; the pages show them in words.
+HISTORY_FIELDS = {
+    "title": _l("Titel"),
+    "goals": _l("Ziele"),
+    "handlungsfeld": _l("Handlungsfeld"),
+    "rechtsform": _l("Rechtsform"),
+    "status": _l("Status"),
+    "start_date": _l("Beginn"),
+    "end_date": _l("Ende"),
+    "lead_municipality_id": _l("Federführung (Nr.)"),
+    "created_at": _l("Angelegt am"),
+    "cooperation_id": _l("Kooperation (Nr.)"),
+    "municipality_id": _l("Kommune (Nr.)"),
+    "joined_on": _l("Beitritt"),
+    "left_on": _l("Austritt"),
+    "council_resolution_on": _l("Gremienbeschluss"),
+    "user_id": _l("Person (Nr.)"),
+    "role": _l("Rolle"),
+}
+HISTORY_VALUES = {
+    field: {value: _l(label) for value, label in enum_cls.choices()}
+    for field, enum_cls in (
+        ("handlungsfeld", Handlungsfeld),
+        ("rechtsform", Rechtsform),
+        ("status", CooperationStatus),
+        ("role", Role),
+    )
+}
+
+
 @bp.before_request
 @login_required
 def _require_login() -> None:
     """Every page here needs a signed-in user."""
+
+
+@bp.context_processor
+def _history_helpers() -> dict:
+    return {"history_field": _history_field, "history_value": _history_value}
+
+
+def _history_field(field: str | None) -> str:
+    """A changed column in words."""
+    return str(HISTORY_FIELDS.get(field, field)) if field else "–"
+
+
+def _history_value(field: str | None, value: str | None) -> str:
+    """A stored value as the pages show it: labels for keys, German dates."""
+    if value is None:
+        return "–"
+    if field in HISTORY_VALUES:
+        return str(HISTORY_VALUES[field].get(value, value))
+    try:
+        if len(value) == 10:
+            return format_date(date.fromisoformat(value), "dd.MM.yyyy")
+        if len(value) > 10 and value[10] == "T":
+            return format_datetime(datetime.fromisoformat(value), "dd.MM.yyyy HH:mm")
+    except ValueError:
+        pass
+    return value
+
+
+def _done(url: str) -> Response:
+    """Post/Redirect/Get; an htmx request gets ``HX-Redirect`` so it loads the whole page
+    (a followed 302 would be swapped into the form's region)."""
+    if htmx:
+        return Response(status=204, headers={"HX-Redirect": url})
+    return redirect(url)
+
+
+def _posted_version() -> int | None:
+    """The version the form was loaded with; None if missing or garbled."""
+    raw = (request.form.get("version") or "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def _edit_form(cooperation: Cooperation) -> CooperationForm:
+    """The master-data form filled from the record (enum keys, current version)."""
+    form = CooperationForm(formdata=None, obj=cooperation)
+    form.handlungsfeld.data = cooperation.handlungsfeld.value
+    form.rechtsform.data = cooperation.rechtsform.value
+    form.status.data = cooperation.status.value
+    form.version.data = str(cooperation.version)
+    return form
 
 
 def _data(form: CooperationForm) -> services.CooperationData:
@@ -48,12 +133,13 @@ def _data(form: CooperationForm) -> services.CooperationData:
     )
 
 
-def _attach(form, exc: services.CooperationError) -> None:  # noqa: ANN001
+def _attach(form: FlaskForm, exc: services.CooperationError) -> None:
+    """Show a service error next to its field, or above the form (also in the htmx fragment)."""
     field = getattr(form, exc.field, None) if exc.field else None
     if field is not None:
-        field.errors = list(field.errors) + [str(exc)]
+        field.errors = [*field.errors, str(exc)]
     else:
-        flash(str(exc), "error")
+        form.form_errors.append(str(exc))
 
 
 @bp.get("/")
@@ -76,10 +162,22 @@ def create() -> Response:
             _attach(form, exc)
         else:
             db.session.commit()
-            flash(_("Die Kooperation „%(t)s“ ist angelegt. Fügen Sie nun die Partnerkommunen hinzu.", t=cooperation.title), "success")
-            return redirect(url_for("cooperations.show", cooperation_id=cooperation.id))
-    return render("cooperations/form.html", "cooperations/_form.html", form=form, cooperation=None,
-                  status=form_status(not form.is_submitted()))
+            flash(
+                _(
+                    "Die Kooperation „%(t)s“ ist angelegt. "
+                    "Fügen Sie nun die Partnerkommunen hinzu.",
+                    t=cooperation.title,
+                ),
+                "success",
+            )
+            return _done(url_for("cooperations.show", cooperation_id=cooperation.id))
+    return render(
+        "cooperations/form.html",
+        "cooperations/_form.html",
+        form=form,
+        cooperation=None,
+        status=form_status(not form.is_submitted()),
+    )
 
 
 @bp.get("/<int:cooperation_id>")
@@ -102,45 +200,50 @@ def show(cooperation_id: int) -> Response:
 def edit(cooperation_id: int) -> Response:
     """Edit the master data; a stale version answers 409 with the current values."""
     cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
-    form = CooperationForm(obj=cooperation)
     if request.method == "GET":
-        form.handlungsfeld.data = cooperation.handlungsfeld.value
-        form.rechtsform.data = cooperation.rechtsform.value
-        form.status.data = cooperation.status.value
-        form.version.data = str(cooperation.version)
-    conflict = None
+        form = _edit_form(cooperation)
+        return render(
+            "cooperations/form.html", "cooperations/_form.html", form=form, cooperation=cooperation
+        )
+    form = CooperationForm()
     if form.validate_on_submit():
+        version = _posted_version()
         try:
-            version = int(form.version.data or 0)
+            if version is None:  # no version, no blind overwrite: treat it as a conflict
+                raise services.StaleVersion(cooperation)
             services.update_cooperation(cooperation, _data(form), version=version)
         except (services.StaleVersion, StaleDataError):
             db.session.rollback()
-            conflict = _conflict_context(cooperation_id)
+            return _conflict(cooperation_id)
         except services.CooperationError as exc:
             db.session.rollback()
             _attach(form, exc)
         else:
             db.session.commit()
             flash(_("Änderungen gespeichert."), "success")
-            return redirect(url_for("cooperations.show", cooperation_id=cooperation_id))
-    if conflict:
-        current = conflict["current"]
-        fresh = CooperationForm(formdata=None, obj=current)
-        fresh.handlungsfeld.data = current.handlungsfeld.value
-        fresh.rechtsform.data = current.rechtsform.value
-        fresh.status.data = current.status.value
-        fresh.version.data = str(current.version)
-        return render("cooperations/form.html", "cooperations/_form.html", form=fresh,
-                      cooperation=current, conflict=conflict, status=409)
-    return render("cooperations/form.html", "cooperations/_form.html", form=form,
-                  cooperation=cooperation, status=form_status(not form.is_submitted()))
+            return _done(url_for("cooperations.show", cooperation_id=cooperation_id))
+    return render(
+        "cooperations/form.html",
+        "cooperations/_form.html",
+        form=form,
+        cooperation=cooperation,
+        status=form_status(False),
+    )
 
 
-def _conflict_context(cooperation_id: int) -> dict:
+def _conflict(cooperation_id: int) -> Response:
+    """409: the form again, filled with what is saved now, and who saved it."""
     db.session.expire_all()
     current, _role = load_cooperation(cooperation_id, Role.LEAD)
-    last = services.history_of(cooperation_id, limit=1)
-    return {"current": current, "changed_by": last[0] if last else None}
+    conflict = {"current": current, "changed_by": services.last_change(current)}
+    return render(
+        "cooperations/form.html",
+        "cooperations/_form.html",
+        form=_edit_form(current),
+        cooperation=current,
+        conflict=conflict,
+        status=409,
+    )
 
 
 @bp.route("/<int:cooperation_id>/partner/neu", methods=["GET", "POST"])
@@ -152,19 +255,32 @@ def add_partner(cooperation_id: int) -> Response:
         form.joined_on.data = cooperation.start_date
     elif request.form.get("pick"):
         form.ags.data = request.form["pick"]  # a result button of the search
-    results = []
     searching = request.method == "POST" and request.form.get("action") == "search"
     if searching:
-        # The plain-form search: re-render with results, write nothing.
+        # The search without JavaScript: re-render with results (and their pick buttons),
+        # write nothing. Only the query is checked; the other fields are not filled yet.
         form.validate()
-        results = services.search_municipalities(form.query.data or "")
         form.ags.errors = []
         form.joined_on.errors = []
-        return render("cooperations/partner_form.html", form=form, cooperation=cooperation,
-                      results=results, searched=True)
+        form.council_resolution_on.errors = []
+        query = (form.query.data or "").strip()[:100]
+        return render(
+            "cooperations/partner_form.html",
+            "cooperations/_partner_form.html",
+            form=form,
+            cooperation=cooperation,
+            partners=services.partners_of(cooperation),
+            results=services.search_municipalities(query),
+            query=query,
+            for_partner=True,
+            searched=True,
+            status=form_status(not form.query.errors),
+        )
     if form.validate_on_submit():
         if not form.ags.data:
-            form.ags.errors = [_("Bitte wählen Sie eine Kommune aus der Suche oder geben Sie ihren AGS an.")]
+            form.ags.errors = [
+                _("Bitte wählen Sie eine Kommune aus der Suche oder geben Sie ihren AGS an.")
+            ]
         else:
             try:
                 partner = services.add_partner(
@@ -179,11 +295,17 @@ def add_partner(cooperation_id: int) -> Response:
             else:
                 db.session.commit()
                 flash(_("%(m)s ist jetzt Partner.", m=partner.municipality.name), "success")
-                return redirect(url_for("cooperations.add_partner", cooperation_id=cooperation_id))
-    return render("cooperations/partner_form.html", "cooperations/_partner_form.html", form=form,
-                  cooperation=cooperation, results=results, searched=False,
-                  partners=services.partners_of(cooperation),
-                  status=form_status(not form.is_submitted()))
+                return _done(url_for("cooperations.add_partner", cooperation_id=cooperation_id))
+    return render(
+        "cooperations/partner_form.html",
+        "cooperations/_partner_form.html",
+        form=form,
+        cooperation=cooperation,
+        results=[],
+        searched=False,
+        partners=services.partners_of(cooperation),
+        status=form_status(not form.is_submitted()),
+    )
 
 
 def _partner(cooperation_id: int, partner_id: int) -> CooperationPartner:
@@ -213,10 +335,15 @@ def edit_partner(cooperation_id: int, partner_id: int) -> Response:
         else:
             db.session.commit()
             flash(_("Partnerdaten gespeichert."), "success")
-            return redirect(url_for("cooperations.show", cooperation_id=cooperation.id))
-    return render("cooperations/partner_edit.html", form=form, cooperation=cooperation,
-                  partner=partner, delete_form=DeleteForm(),
-                  status=form_status(not form.is_submitted()))
+            return _done(url_for("cooperations.show", cooperation_id=cooperation.id))
+    return render(
+        "cooperations/partner_edit.html",
+        form=form,
+        cooperation=cooperation,
+        partner=partner,
+        delete_form=DeleteForm(),
+        status=form_status(not form.is_submitted()),
+    )
 
 
 @bp.post("/<int:cooperation_id>/partner/<int:partner_id>/entfernen")
@@ -244,22 +371,38 @@ def roles(cooperation_id: int) -> Response:
     cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
     form = RoleForm()
     candidates = services.eligible_users(cooperation)
-    form.user_id.choices = [(u.id, f"{u.name} ({u.municipality.name})") for u in candidates]
+    form.user_id.choices = [
+        SelectChoice(u.id, f"{u.name} ({u.municipality.name})") for u in candidates
+    ]
     if form.validate_on_submit():
         try:
-            membership = services.grant_role(cooperation, user_id=form.user_id.data, role=form.role.data)
+            membership = services.grant_role(
+                cooperation, user_id=form.user_id.data, role=form.role.data
+            )
         except services.CooperationError as exc:
             db.session.rollback()
             _attach(form, exc)
         else:
             db.session.commit()
-            flash(_("%(n)s hat jetzt die Rolle %(r)s.", n=membership.user.name, r=_(membership.role.label)), "success")
-            return redirect(url_for("cooperations.roles", cooperation_id=cooperation.id))
+            flash(
+                _(
+                    "%(n)s hat jetzt die Rolle %(r)s.",
+                    n=membership.user.name,
+                    r=_(membership.role.label),
+                ),
+                "success",
+            )
+            return _done(url_for("cooperations.roles", cooperation_id=cooperation.id))
     elif form.is_submitted() and form.user_id.errors:
         form.user_id.errors = [_("Bitte wählen Sie eine Person aus der Liste.")]
-    return render("cooperations/roles.html", form=form, cooperation=cooperation,
-                  memberships=services.memberships_of(cooperation), delete_form=DeleteForm(),
-                  status=form_status(not form.is_submitted()))
+    return render(
+        "cooperations/roles.html",
+        form=form,
+        cooperation=cooperation,
+        memberships=services.memberships_of(cooperation),
+        delete_form=DeleteForm(),
+        status=form_status(not form.is_submitted()),
+    )
 
 
 @bp.post("/<int:cooperation_id>/rollen/<int:membership_id>/entfernen")
@@ -285,13 +428,23 @@ def revoke_role(cooperation_id: int, membership_id: int) -> Response:
 @bp.get("/<int:cooperation_id>/verlauf")
 def history(cooperation_id: int) -> Response:
     """The complete history of the cooperation, newest first, paginated."""
-    cooperation, role = load_cooperation(cooperation_id)
-    page = max(request.args.get("seite", 1, type=int), 1)
+    cooperation, _role = load_cooperation(cooperation_id)
     total = services.history_count(cooperation.id)
-    entries = services.history_of(cooperation.id, limit=HISTORY_PAGE_SIZE, offset=(page - 1) * HISTORY_PAGE_SIZE)
     pages = max((total + HISTORY_PAGE_SIZE - 1) // HISTORY_PAGE_SIZE, 1)
-    return render("cooperations/history.html", cooperation=cooperation, entries=entries,
-                  page=page, pages=pages, total=total)
+    # Clamped: an absurd ?seite= shows the last page instead of overflowing OFFSET.
+    page_number = min(max(request.args.get("seite", 1, type=int), 1), pages)
+    entries = services.history_of(
+        cooperation.id, limit=HISTORY_PAGE_SIZE, offset=(page_number - 1) * HISTORY_PAGE_SIZE
+    )
+    # Not ``page=``: that is render()'s template argument.
+    return render(
+        "cooperations/history.html",
+        cooperation=cooperation,
+        entries=entries,
+        page_number=page_number,
+        pages=pages,
+        total=total,
+    )
 
 
 @bp.get("/<int:cooperation_id>/verlauf.csv")
@@ -300,15 +453,40 @@ def history_csv(cooperation_id: int) -> Response:
     cooperation, _role = load_cooperation(cooperation_id)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(["Zeitpunkt (UTC)", "Person", "Datensatz", "Nr.", "Bezeichnung", "Aktion",
-                     "Feld", "alter Wert", "neuer Wert"])
+    writer.writerow(
+        [
+            "Zeitpunkt (UTC)",
+            "Person",
+            "Datensatz",
+            "Nr.",
+            "Bezeichnung",
+            "Aktion",
+            "Feld",
+            "alter Wert",
+            "neuer Wert",
+        ]
+    )
     for entry in services.history_of(cooperation.id, limit=1_000_000):
-        writer.writerow([entry.created_at.isoformat(), entry.actor_label, entry.record_type,
-                         entry.record_id, entry.record_label, entry.action, entry.field or "",
-                         entry.old_value or "", entry.new_value or ""])
+        writer.writerow(
+            [
+                entry.created_at.isoformat(),
+                entry.actor_label,
+                entry.record_type,
+                entry.record_id,
+                entry.record_label,
+                entry.action,
+                entry.field or "",
+                entry.old_value or "",
+                entry.new_value or "",
+            ]
+        )
     body = "\ufeff" + buffer.getvalue()
     return Response(
         body,
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="verlauf-kooperation-{cooperation.id}.csv"'},
+        headers={
+            "Content-Disposition": (
+                f'attachment; filename="verlauf-kooperation-{cooperation.id}.csv"'
+            )
+        },
     )

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, abort, current_app, request
 from werkzeug.wrappers import Response
 
 from koopboard.web import render
 
 bp = Blueprint("devmail", __name__, url_prefix="/dev/mail")
+
+
+@bp.before_request
+def _local_only() -> None:
+    """The development inbox answers only on the machine itself."""
+    if request.remote_addr not in {"127.0.0.1", "::1"}:
+        abort(404)
 
 
 @bp.get("/")

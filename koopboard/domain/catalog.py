@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-def N_(text: str) -> str:
+def N_(text: str) -> str:  # noqa: N802 (gettext convention)
     """Mark a string for translation without translating it here."""
     return text
 

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from koopboard.extensions import csrf, db
+from koopboard.security import is_local_path
 from koopboard.web import render
 
 bp = Blueprint("main", __name__)
@@ -35,9 +36,7 @@ def set_language() -> Response:
     if lang in current_app.config["LANGUAGES"]:
         session["locale"] = lang
     target = request.form.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target)
+    return redirect(target if is_local_path(target) else "/")
 
 
 @bp.get("/barrierefreiheit")
@@ -70,7 +69,10 @@ def _check_broker() -> str:
     celery = current_app.extensions["celery"]
     try:
         with celery.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+            # One quick retry, no back-off: a probe must answer within its own timeout.
+            conn.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0.2, interval_max=0.5, timeout=2
+            )
         return "ok"
     except Exception as exc:
         return f"error: {type(exc).__name__}"

@@ -2,16 +2,21 @@
 
 from koopboard.models.cooperation import Cooperation, CooperationPartner, Membership
 from koopboard.models.history import HistoryEntry
+from koopboard.models.milestone import CalendarFeed, Milestone
 from koopboard.models.municipality import Municipality
+from koopboard.models.notification import NotificationEvent
 from koopboard.models.user import AccountToken, LoginSession, User
 
 __all__ = [
     "AccountToken",
+    "CalendarFeed",
     "Cooperation",
     "CooperationPartner",
     "HistoryEntry",
     "LoginSession",
     "Membership",
+    "Milestone",
     "Municipality",
+    "NotificationEvent",
     "User",
 ]

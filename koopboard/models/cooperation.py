@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from koopboard.domain.catalog import CooperationStatus, Handlungsfeld, Rechtsform, Role
@@ -38,7 +47,9 @@ class Cooperation(db.Model):
     goals: Mapped[str] = mapped_column(Text, default="")
     handlungsfeld: Mapped[Handlungsfeld] = mapped_column(_enum(Handlungsfeld, "handlungsfeld"))
     rechtsform: Mapped[Rechtsform] = mapped_column(_enum(Rechtsform, "rechtsform"))
-    status: Mapped[CooperationStatus] = mapped_column(_enum(CooperationStatus, "cooperation_status"))
+    status: Mapped[CooperationStatus] = mapped_column(
+        _enum(CooperationStatus, "cooperation_status")
+    )
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     lead_municipality_id: Mapped[int] = mapped_column(
@@ -107,7 +118,9 @@ class Membership(db.Model):
     cooperation_id: Mapped[int] = mapped_column(
         ForeignKey("cooperation.id", ondelete="CASCADE"), index=True
     )
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

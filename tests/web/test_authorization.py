@@ -1,0 +1,924 @@
+"""Route-by-role authorization: every rule of the URL map, every actor, the expected answer.
+
+``ROUTES`` maps each endpoint to how it is called and what each actor gets. A rule of the
+URL map without an entry fails ``test_every_route_is_in_the_table``: new routes are
+covered as soon as they exist. Actors, around two municipalities A and B:
+
+- anonymous;
+- lead, treasurer, member, observer: one user per role in cooperation A (led by A);
+- partner_no_role: a user of A's partner municipality P without a role in A;
+- other_lead: a user of B, lead of cooperation B;
+- admin: the platform admin (no municipality, no role).
+
+Whoever has no role in A learns nothing of it (404, or the login for anonymous; A's title,
+goals and partner names never appear); roles that only read get 403 on every change and the
+database stays as it was; the lead's changes arrive. The world is built once per module
+(the ``app`` fixture would truncate it for every test); each case logs in afresh and
+makes the rows it changes itself, so the cases do not depend on each other.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from koopboard.auth.services import start_login_session
+from koopboard.cooperations.services import CooperationData, add_partner, create_cooperation
+from koopboard.domain.catalog import Role
+from koopboard.extensions import db
+from koopboard.models import (
+    Cooperation,
+    CooperationPartner,
+    HistoryEntry,
+    Membership,
+    Milestone,
+    Municipality,
+    User,
+)
+from tests.conftest import KoopClient, _clean, _test_config
+
+ROLE_ACTORS = ("lead", "treasurer", "member", "observer")
+READERS_ONLY = ("treasurer", "member", "observer")
+OUTSIDERS = ("partner_no_role", "other_lead", "admin")
+ACTORS = ("anonymous", *ROLE_ACTORS, *OUTSIDERS)
+LOGIN = "/anmelden"  # an expected outcome given as a path means "302 to this path"
+HX = {"HX-Request": "true"}
+
+TITLE_A = "Geheimes Klärwerk Westrich"
+GOALS_A = "Vertraulicher Zielsatz 4711"
+LEAD_MUNICIPALITY_A = "Altkirchen am Bach"
+PARTNER_MUNICIPALITY_A = "Partnerau im Grund"
+START = date(2025, 1, 1)
+
+Outcome = int | str
+
+
+def sign_in(client: KoopClient, user_id: int) -> KoopClient:
+    """Sign the browser in as the login form does, minus the password check.
+
+    scrypt costs ~0.4 s per login on purpose; the login form has its own tests."""
+    with client.application.app_context():
+        token = start_login_session(db.session.get(User, user_id)).token
+        db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+    return client
+
+
+# --- the world --------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    """Two municipalities with one cooperation each, and one user per actor."""
+
+    app: Flask
+    users: dict[str, int]
+    municipality_ids: dict[str, int]
+    coop_a: int
+    coop_b: int
+    partner_p: int
+    partner_b: int
+    membership_b: int
+    counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def client_for(self, actor: str) -> KoopClient:
+        """A fresh browser; signed in through a fresh server-side login session."""
+        client = self.app.test_client()
+        if actor == "anonymous":
+            return client
+        return sign_in(client, self.users[actor])
+
+    def values(self) -> dict[str, Any]:
+        """URL values every call may use."""
+        return {
+            "coop": self.coop_a,
+            "partner": self.partner_p,
+            "coop_b": self.coop_b,
+            "partner_b": self.partner_b,
+            "membership_b": self.membership_b,
+        }
+
+    def n(self) -> int:
+        return next(self.counter)
+
+    def fresh_municipality(self) -> Municipality:
+        """A register entry no cooperation uses yet (call inside an app context)."""
+        n = self.n()
+        municipality = Municipality(
+            ags=f"77{n:06d}",
+            name=f"Frischdorf {n}",
+            kind="Gemeinde",
+            land="Saarland",
+            kreis="Neunkirchen",
+            population=1000 + n,
+            postcode=f"67{n:03d}",
+        )
+        db.session.add(municipality)
+        db.session.flush()
+        return municipality
+
+    def fresh_user(self, role: Role | None = None) -> User:
+        """A user of the partner municipality P, with the role in A if given."""
+        n = self.n()
+        user = User(
+            email=f"frisch{n}@example.org",
+            name=f"Frisch Person {n}",
+            password_hash="x",
+            municipality_id=self.municipality_ids["P"],
+        )
+        db.session.add(user)
+        if role is not None:
+            db.session.add(Membership(cooperation_id=self.coop_a, user=user, role=role))
+        db.session.flush()
+        return user
+
+    def snapshot(self) -> tuple:
+        """Everything a refused request must leave untouched."""
+        with self.app.app_context():
+            coop = db.session.get(Cooperation, self.coop_a)
+            partners = db.session.execute(
+                select(
+                    CooperationPartner.id,
+                    CooperationPartner.municipality_id,
+                    CooperationPartner.joined_on,
+                    CooperationPartner.left_on,
+                    CooperationPartner.council_resolution_on,
+                ).order_by(CooperationPartner.id)
+            ).all()
+            memberships = db.session.execute(
+                select(
+                    Membership.id, Membership.cooperation_id, Membership.user_id, Membership.role
+                ).order_by(Membership.id)
+            ).all()
+            milestones = db.session.execute(
+                select(
+                    Milestone.id,
+                    Milestone.title,
+                    Milestone.status,
+                    Milestone.due_date,
+                    Milestone.progress_note,
+                    Milestone.version,
+                ).order_by(Milestone.id)
+            ).all()
+            return (
+                tuple(milestones),
+                db.session.scalar(select(func.count(Cooperation.id))),
+                db.session.scalar(
+                    select(func.count(HistoryEntry.id)).where(
+                        HistoryEntry.cooperation_id.is_not(None)
+                    )
+                ),
+                db.session.scalar(select(func.count(User.id))),
+                (coop.title, coop.goals, coop.status, coop.version, coop.start_date),
+                tuple(partners),
+                tuple(memberships),
+            )
+
+    def forbidden_texts(self, actor: str) -> list[str]:
+        """What an actor without a role in A must never read (its own town it may)."""
+        texts = [TITLE_A, GOALS_A, LEAD_MUNICIPALITY_A, PARTNER_MUNICIPALITY_A]
+        if actor == "partner_no_role":
+            texts.remove(PARTNER_MUNICIPALITY_A)  # shown in the header: it is theirs
+        return texts
+
+
+def _municipality(name: str, ags: str) -> Municipality:
+    return Municipality(
+        ags=ags,
+        name=name,
+        kind="Gemeinde",
+        land="Saarland",
+        kreis="Neunkirchen",
+        population=5000,
+        postcode=ags[-5:],
+    )
+
+
+def _user(key: str, municipality: Municipality | None, *, is_admin: bool = False) -> User:
+    return User(
+        email=f"{key}@example.org",
+        name=f"Person {key}",
+        password_hash="x",
+        municipality=municipality,
+        is_admin=is_admin,
+    )
+
+
+def _build_world(app: Flask) -> World:
+    a = _municipality(LEAD_MUNICIPALITY_A, "10000001")
+    p = _municipality(PARTNER_MUNICIPALITY_A, "10000002")
+    b = _municipality("Bergheim im Tal", "10000003")
+    q = _municipality("Querfurt an der Au", "10000004")
+    users = {
+        "lead": _user("lead", a),
+        "treasurer": _user("treasurer", a),
+        "member": _user("member", p),
+        "observer": _user("observer", p),
+        "partner_no_role": _user("partner_no_role", p),
+        "other_lead": _user("other_lead", b),
+        "b_member": _user("b_member", q),
+        "admin": _user("admin", None, is_admin=True),
+    }
+    db.session.add_all([a, p, b, q, *users.values()])
+    db.session.flush()
+
+    def cooperation(title: str, goals: str, lead: User, partner: Municipality) -> Cooperation:
+        coop = create_cooperation(
+            CooperationData(
+                title=title,
+                goals=goals,
+                handlungsfeld="ver_entsorgung",
+                rechtsform="zweckverband",
+                status="aktiv",
+                start_date=START,
+                end_date=None,
+            ),
+            by=lead,
+        )
+        add_partner(coop, ags=partner.ags, joined_on=START, council_resolution_on=None)
+        return coop
+
+    coop_a = cooperation(TITLE_A, GOALS_A, users["lead"], p)
+    coop_b = cooperation("Offene Bergheimer Bücherei", "Lesen", users["other_lead"], q)
+    for key, role in (
+        ("treasurer", Role.TREASURER),
+        ("member", Role.MEMBER),
+        ("observer", Role.OBSERVER),
+    ):
+        db.session.add(Membership(cooperation=coop_a, user=users[key], role=role))
+    membership_b = Membership(cooperation=coop_b, user=users["b_member"], role=Role.MEMBER)
+    db.session.add(membership_b)
+    db.session.commit()
+    partner_p = db.session.scalar(
+        select(CooperationPartner.id).where(
+            CooperationPartner.cooperation_id == coop_a.id,
+            CooperationPartner.municipality_id == p.id,
+        )
+    )
+    partner_b = db.session.scalar(
+        select(CooperationPartner.id).where(
+            CooperationPartner.cooperation_id == coop_b.id,
+            CooperationPartner.municipality_id == q.id,
+        )
+    )
+    return World(
+        app=app,
+        users={k: u.id for k, u in users.items()},
+        municipality_ids={"A": a.id, "P": p.id, "B": b.id, "Q": q.id},
+        coop_a=coop_a.id,
+        coop_b=coop_b.id,
+        partner_p=partner_p,
+        partner_b=partner_b,
+        membership_b=membership_b.id,
+    )
+
+
+@pytest.fixture(scope="module")
+def auth_app(database_url: str, smtp_server) -> Iterator[Flask]:  # noqa: ANN001
+    """An app for this module only: its world lives across the module's tests."""
+    from koopboard import create_app
+
+    # Rate limits answer 429 after a few posts to one route; they have their own tests.
+    app = create_app({**_test_config(database_url, smtp_server[1]), "RATELIMIT_ENABLED": False})
+    app.test_client_class = KoopClient
+    with app.app_context():
+        _clean(db)
+    yield app
+    with app.app_context():
+        _clean(db)
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def world(auth_app: Flask) -> World:
+    with auth_app.app_context():
+        return _build_world(auth_app)
+
+
+# --- the table ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """How to call one rule, and the outcome per actor.
+
+    ``path`` is formatted with the world's values and those ``prepare`` returns (rows the
+    call may change, made fresh for each case). ``data`` builds the form data. For the
+    actors in ``changes_for`` the call must change the database and ``changed`` checks it;
+    for every other actor the database must stay exactly as it was."""
+
+    method: str
+    path: str
+    expect: Mapping[str, Outcome]
+    data: Callable[[World, dict], dict] | None = None
+    prepare: Callable[[World], dict] | None = None
+    changed: Callable[[World, dict], None] | None = None
+    changes_for: frozenset[str] = frozenset()
+    about_coop_a: bool = False
+    label: str = ""
+
+
+def everyone(
+    outcome: Outcome, *, anonymous: Outcome | None = None, admin: Outcome | None = None
+) -> dict[str, Outcome]:
+    expect = dict.fromkeys(ACTORS, outcome)
+    if anonymous is not None:
+        expect["anonymous"] = anonymous
+    if admin is not None:
+        expect["admin"] = admin
+    return expect
+
+
+def signed_in(outcome: Outcome, **overrides: Outcome) -> dict[str, Outcome]:
+    """``outcome`` for every signed-in actor, the login for anonymous."""
+    return {**everyone(outcome, anonymous=LOGIN), **overrides}
+
+
+def read_a() -> dict[str, Outcome]:
+    """A page of cooperation A that every role may read."""
+    return {"anonymous": LOGIN, **dict.fromkeys(ROLE_ACTORS, 200), **dict.fromkeys(OUTSIDERS, 404)}
+
+
+def change_a(lead: Outcome) -> dict[str, Outcome]:
+    """A change of cooperation A: only the lead; other roles 403, outsiders 404."""
+    return {
+        "anonymous": LOGIN,
+        "lead": lead,
+        **dict.fromkeys(READERS_ONLY, 403),
+        **dict.fromkeys(OUTSIDERS, 404),
+    }
+
+
+def coop_call(method: str, path: str, expect: Mapping[str, Outcome], **kwargs: Any) -> Call:
+    changes = frozenset({"lead"}) if kwargs.get("changed") else frozenset()
+    return Call(method, path, expect, about_coop_a=True, changes_for=changes, **kwargs)
+
+
+# What the lead changes, prepared fresh for every case, and how to see it arrived.
+
+
+def _edit_data(world: World, values: dict) -> dict:
+    with world.app.app_context():
+        version = db.session.get(Cooperation, world.coop_a).version
+    return {
+        "title": TITLE_A,
+        "goals": f"{GOALS_A} – geändert {values['n']}",
+        "handlungsfeld": "ver_entsorgung",
+        "rechtsform": "zweckverband",
+        "status": "aktiv",
+        "start_date": "2025-01-01",
+        "end_date": "",
+        "version": str(version),
+    }
+
+
+def _edit_changed(world: World, values: dict) -> None:
+    with world.app.app_context():
+        assert db.session.get(Cooperation, world.coop_a).goals.endswith(f"geändert {values['n']}")
+
+
+def _new_municipality(world: World) -> dict:
+    with world.app.app_context():
+        municipality = world.fresh_municipality()
+        db.session.commit()
+        return {"n": world.n(), "ags": municipality.ags, "municipality_id": municipality.id}
+
+
+def _partner_added(world: World, values: dict) -> None:
+    with world.app.app_context():
+        assert db.session.scalar(
+            select(CooperationPartner.id).where(
+                CooperationPartner.cooperation_id == world.coop_a,
+                CooperationPartner.municipality_id == values["municipality_id"],
+            )
+        )
+
+
+def _fresh_partner(world: World) -> dict:
+    with world.app.app_context():
+        municipality = world.fresh_municipality()
+        partner = CooperationPartner(
+            cooperation_id=world.coop_a, municipality=municipality, joined_on=START
+        )
+        db.session.add(partner)
+        db.session.commit()
+        return {"n": world.n(), "fresh_partner": partner.id}
+
+
+def _partner_removed(world: World, values: dict) -> None:
+    with world.app.app_context():
+        assert db.session.get(CooperationPartner, values["fresh_partner"]) is None
+
+
+def _council_date(values: dict) -> date:
+    return date(2024, 1 + values["n"] % 12, 1 + values["n"] % 28)
+
+
+def _partner_data(world: World, values: dict) -> dict:
+    return {
+        "joined_on": "2025-01-01",
+        "left_on": "",
+        "council_resolution_on": _council_date(values).isoformat(),
+    }
+
+
+def _partner_changed(world: World, values: dict) -> None:
+    with world.app.app_context():
+        partner = db.session.get(CooperationPartner, world.partner_p)
+        assert partner.council_resolution_on == _council_date(values)
+
+
+def _user_without_role(world: World) -> dict:
+    with world.app.app_context():
+        user = world.fresh_user()
+        db.session.commit()
+        return {"n": world.n(), "user_id": user.id}
+
+
+def _role_granted(world: World, values: dict) -> None:
+    with world.app.app_context():
+        assert (
+            db.session.scalar(
+                select(Membership.role).where(
+                    Membership.cooperation_id == world.coop_a,
+                    Membership.user_id == values["user_id"],
+                )
+            )
+            is Role.OBSERVER
+        )
+
+
+def _user_with_role(world: World) -> dict:
+    with world.app.app_context():
+        user = world.fresh_user(Role.OBSERVER)
+        db.session.commit()
+        membership = db.session.scalar(select(Membership.id).where(Membership.user_id == user.id))
+        return {"n": world.n(), "membership": membership}
+
+
+def _role_revoked(world: World, values: dict) -> None:
+    with world.app.app_context():
+        assert db.session.get(Membership, values["membership"]) is None
+
+
+def _just_n(world: World) -> dict:
+    return {"n": world.n()}
+
+
+COOP = "/kooperationen/{coop}"
+
+
+# --- milestones: a fresh one per case, assigned to P (whose member may update it) ---------
+
+MILESTONES = COOP + "/meilensteine"
+MILESTONE_PAGE = MILESTONES + "/#meilenstein-{milestone}"
+
+
+def _fresh_milestone(world: World) -> dict:
+    from koopboard.domain.milestones import MilestoneStatus, Phase
+    from koopboard.models import Milestone
+
+    with world.app.app_context():
+        n = world.n()
+        milestone = Milestone(
+            cooperation_id=world.coop_a,
+            title=f"Meilenstein {n}",
+            description="",
+            phase=Phase.PLANUNG,
+            due_date=date(2026, 6, 1),
+            status=MilestoneStatus.GEPLANT,
+            responsible_municipality_id=world.municipality_ids["P"],
+            progress_note="",
+        )
+        db.session.add(milestone)
+        db.session.commit()
+        return {"n": n, "milestone": milestone.id, "version": str(milestone.version)}
+
+
+def _milestone_has(field_name: str, value: Callable[[dict], Any]) -> Callable[[World, dict], None]:
+    def check(world: World, values: dict) -> None:
+        from koopboard.models import Milestone
+
+        with world.app.app_context():
+            milestone = db.session.get(Milestone, values["milestone"])
+            assert getattr(milestone, field_name) == value(values)
+
+    return check
+
+
+def _milestone_form(world: World, values: dict) -> dict:
+    return {
+        "title": f"Geändert {values['n']}",
+        "phase": "planung",
+        "due_date": "2026-06-01",
+        "status": "geplant",
+        "responsible_municipality_id": str(world.municipality_ids["P"]),
+        "description": "",
+        "progress_note": "",
+        "version": values["version"],
+    }
+
+
+def progress_a(outcome: Outcome) -> dict[str, Outcome]:
+    """Status and note of a milestone assigned to P: the lead and P's member."""
+    return {**change_a(outcome), "member": outcome}
+
+
+def milestone_call(method: str, path: str, expect: Mapping[str, Outcome], **kwargs: Any) -> Call:
+    changes = frozenset(k for k, v in expect.items() if v == MILESTONE_PAGE)
+    return Call(
+        method,
+        path,
+        expect,
+        about_coop_a=True,
+        prepare=_fresh_milestone,
+        changes_for=changes if kwargs.get("changed") else frozenset(),
+        **kwargs,
+    )
+
+
+ROUTES: dict[str, list[Call]] = {
+    # --- public and global -----------------------------------------------------------
+    "main.index": [Call("GET", "/", everyone("/start", anonymous=LOGIN))],
+    "main.dashboard": [Call("GET", "/start", signed_in("/kooperationen/"))],
+    "main.set_language": [
+        Call(
+            "POST",
+            "/sprache",
+            everyone("/barrierefreiheit"),
+            data=lambda w, v: {"lang": "de", "next": "/barrierefreiheit"},
+        ),
+    ],
+    "main.accessibility": [Call("GET", "/barrierefreiheit", everyone(200))],
+    "main.healthz": [Call("GET", "/healthz", everyone(200))],
+    "auth.login": [
+        Call("GET", "/anmelden", everyone("/kooperationen/", anonymous=200)),
+        Call(
+            "POST",
+            "/anmelden",
+            everyone("/kooperationen/", anonymous=400),
+            data=lambda w, v: {"email": "niemand@example.org", "password": "falsch"},
+        ),
+    ],
+    "auth.logout": [Call("POST", "/abmelden", everyone(LOGIN))],
+    "auth.invite_colleague": [
+        Call("GET", "/kolleginnen-einladen", signed_in(200, admin="/verwaltung/einladen")),
+        Call(
+            "POST",
+            "/kolleginnen-einladen",
+            signed_in(400, admin="/verwaltung/einladen"),
+            data=lambda w, v: {"email": ""},
+        ),
+    ],
+    "auth.accept_invitation": [
+        Call("GET", "/einladung/ungueltig", everyone(400)),
+        Call(
+            "POST",
+            "/einladung/ungueltig",
+            everyone(400),
+            data=lambda w, v: {"name": "X", "password": "y"},
+        ),
+    ],
+    "auth.forgot_password": [
+        Call("GET", "/passwort-vergessen", everyone(200)),
+        Call("POST", "/passwort-vergessen", everyone(400), data=lambda w, v: {"email": ""}),
+    ],
+    "auth.reset_password": [
+        Call("GET", "/passwort-zuruecksetzen/ungueltig", everyone(400)),
+        Call(
+            "POST",
+            "/passwort-zuruecksetzen/ungueltig",
+            everyone(400),
+            data=lambda w, v: {"password": "y"},
+        ),
+    ],
+    "municipalities.search": [
+        Call("GET", "/kommunen/suche?query=Nirgendwo&for_partner=1", signed_in(200)),
+    ],
+    "admin.invite": [
+        Call("GET", "/verwaltung/einladen", signed_in(404, admin=200)),
+        Call(
+            "POST",
+            "/verwaltung/einladen",
+            signed_in(404, admin=400),
+            data=lambda w, v: {"ags": "", "email": ""},
+        ),
+    ],
+    # Registered only in development (or with DEV_MAIL_VIEW); the tests run without it.
+    "devmail.inbox": [Call("GET", "/dev/mail/", everyone(404))],
+    "devmail.message": [Call("GET", "/dev/mail/irgendwas", everyone(404))],
+    # --- cooperations: lists and creation --------------------------------------------
+    "cooperations.mine": [Call("GET", "/kooperationen/", signed_in(200))],
+    "cooperations.create": [
+        Call("GET", "/kooperationen/neu", signed_in(200)),
+        Call("POST", "/kooperationen/neu", signed_in(400), data=lambda w, v: {"title": ""}),
+    ],
+    # --- cooperation A -----------------------------------------------------------------
+    "cooperations.show": [coop_call("GET", COOP, read_a())],
+    "cooperations.history": [coop_call("GET", COOP + "/verlauf", read_a())],
+    "cooperations.history_csv": [coop_call("GET", COOP + "/verlauf.csv", read_a())],
+    "cooperations.edit": [
+        coop_call("GET", COOP + "/bearbeiten", change_a(200)),
+        coop_call(
+            "POST",
+            COOP + "/bearbeiten",
+            change_a(COOP),
+            prepare=_just_n,
+            data=_edit_data,
+            changed=_edit_changed,
+        ),
+    ],
+    "cooperations.add_partner": [
+        coop_call("GET", COOP + "/partner/neu", change_a(200)),
+        coop_call(
+            "POST",
+            COOP + "/partner/neu",
+            change_a(COOP + "/partner/neu"),
+            prepare=_new_municipality,
+            changed=_partner_added,
+            data=lambda w, v: {"ags": v["ags"], "action": "add", "joined_on": "2025-02-01"},
+        ),
+        coop_call(
+            "POST",
+            COOP + "/partner/neu",
+            change_a(200),
+            label="search",
+            data=lambda w, v: {"action": "search", "query": PARTNER_MUNICIPALITY_A},
+        ),
+    ],
+    "cooperations.edit_partner": [
+        coop_call("GET", COOP + "/partner/{partner}", change_a(200)),
+        coop_call(
+            "POST",
+            COOP + "/partner/{partner}",
+            change_a(COOP),
+            prepare=_just_n,
+            data=_partner_data,
+            changed=_partner_changed,
+        ),
+    ],
+    "cooperations.remove_partner": [
+        coop_call(
+            "POST",
+            COOP + "/partner/{fresh_partner}/entfernen",
+            change_a(COOP),
+            prepare=_fresh_partner,
+            changed=_partner_removed,
+        ),
+    ],
+    "cooperations.roles": [
+        coop_call("GET", COOP + "/rollen", change_a(200)),
+        coop_call(
+            "POST",
+            COOP + "/rollen",
+            change_a(COOP + "/rollen"),
+            prepare=_user_without_role,
+            changed=_role_granted,
+            data=lambda w, v: {"user_id": str(v["user_id"]), "role": "observer"},
+        ),
+    ],
+    "cooperations.revoke_role": [
+        coop_call(
+            "POST",
+            COOP + "/rollen/{membership}/entfernen",
+            change_a(COOP + "/rollen"),
+            prepare=_user_with_role,
+            changed=_role_revoked,
+        ),
+    ],
+    # --- milestones (issue 3) ------------------------------------------------------------
+    "milestones.mine": [Call("GET", "/meilensteine/", signed_in(200))],
+    "milestones.index": [coop_call("GET", MILESTONES + "/", read_a())],
+    "milestones.summary": [coop_call("GET", MILESTONES + "/uebersicht", read_a())],
+    "milestones.timeline": [coop_call("GET", MILESTONES + "/zeitleiste", read_a())],
+    "milestones.show": [milestone_call("GET", MILESTONES + "/{milestone}", read_a())],
+    "milestones.create": [
+        coop_call("GET", MILESTONES + "/neu", change_a(200)),
+        coop_call("POST", MILESTONES + "/neu", change_a(400), data=lambda w, v: {"title": ""}),
+    ],
+    "milestones.edit": [
+        milestone_call("GET", MILESTONES + "/{milestone}/bearbeiten", change_a(200)),
+        milestone_call(
+            "POST",
+            MILESTONES + "/{milestone}/bearbeiten",
+            change_a(MILESTONE_PAGE),
+            data=_milestone_form,
+            changed=_milestone_has("title", lambda v: f"Geändert {v['n']}"),
+        ),
+    ],
+    "milestones.update_status": [
+        milestone_call(
+            "POST",
+            MILESTONES + "/{milestone}/status",
+            progress_a(MILESTONE_PAGE),
+            data=lambda w, v: {"status": "erledigt", "version": v["version"]},
+            changed=_milestone_has("status", lambda v: "erledigt"),
+        ),
+    ],
+    "milestones.update_due_date": [
+        milestone_call(
+            "POST",
+            MILESTONES + "/{milestone}/termin",
+            change_a(MILESTONE_PAGE),
+            data=lambda w, v: {
+                "due_date": f"2026-07-{v['n'] % 28 + 1:02d}",
+                "version": v["version"],
+            },
+            changed=_milestone_has("due_date", lambda v: date(2026, 7, v["n"] % 28 + 1)),
+        ),
+    ],
+    "milestones.update_note": [
+        milestone_call(
+            "POST",
+            MILESTONES + "/{milestone}/notiz",
+            progress_a(MILESTONE_PAGE),
+            data=lambda w, v: {"progress_note": f"Notiz {v['n']}", "version": v["version"]},
+            changed=_milestone_has("progress_note", lambda v: f"Notiz {v['n']}"),
+        ),
+    ],
+    "milestones.calendar_settings": [Call("GET", "/meilensteine/kalender", signed_in(200))],
+    "milestones.rotate_feed": [
+        Call("POST", "/meilensteine/kalender", signed_in("/meilensteine/kalender")),
+    ],
+    # The feeds authenticate by their secret token only; a wrong one is not found.
+    "milestones.user_feed": [Call("GET", "/kalender/ungueltig/meilensteine.ics", everyone(404))],
+    "milestones.cooperation_feed": [
+        Call("GET", "/kalender/ungueltig/kooperation-{coop}.ics", everyone(404)),
+    ],
+}
+
+
+def _case_id(endpoint: str, call: Call, actor: str) -> str:
+    label = f"-{call.label}" if call.label else ""
+    return f"{endpoint}-{call.method}{label}-{actor}"
+
+
+CASES = [
+    pytest.param(endpoint, index, actor, id=_case_id(endpoint, call, actor))
+    for endpoint, calls in ROUTES.items()
+    for index, call in enumerate(calls)
+    for actor in ACTORS
+]
+
+
+# --- the tests ----------------------------------------------------------------------------
+
+
+def test_every_route_is_in_the_table(auth_app: Flask) -> None:
+    """Each (rule, method) of the URL map has a call in ROUTES whose path reaches it."""
+    adapter = auth_app.url_map.bind("localhost")
+    tabled = {(endpoint, call.method) for endpoint, calls in ROUTES.items() for call in calls}
+    missing = []
+    for rule in auth_app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (rule.endpoint, method) not in tabled:
+                missing.append(f"{method} {rule.rule} (endpoint {rule.endpoint!r})")
+    assert not missing, (
+        "Routes without authorization expectations – add them to ROUTES in "
+        "tests/web/test_authorization.py with the outcome for every actor:\n  "
+        + "\n  ".join(missing)
+    )
+    registered = {rule.endpoint for rule in auth_app.url_map.iter_rules()}
+    dummy = {
+        "coop": 1,
+        "partner": 1,
+        "fresh_partner": 1,
+        "membership": 1,
+        "coop_b": 2,
+        "milestone": 1,
+    }
+    for endpoint, calls in ROUTES.items():
+        for call in calls:
+            assert set(call.expect) == set(ACTORS), f"{endpoint}: expectations for every actor"
+            if endpoint not in registered:
+                assert endpoint.startswith("devmail."), f"{endpoint} is not a route (any more)"
+                continue
+            path = call.path.format(**dummy).split("?")[0]
+            matched, _args = adapter.match(path, method=call.method)
+            assert matched == endpoint, f"ROUTES[{endpoint!r}] calls {path}, which is {matched}"
+
+
+def _check_outcome(response, expected: Outcome, where: str) -> None:  # noqa: ANN001
+    body = response.get_data(as_text=True)
+    if isinstance(expected, str):
+        assert response.status_code == 302, f"{where}: {response.status_code}, {body[:300]}"
+        location = response.headers["Location"]
+        assert location.split("?")[0] == expected, f"{where}: redirect to {location}"
+    else:
+        assert response.status_code == expected, f"{where}: {response.status_code}, {body[:300]}"
+
+
+@pytest.mark.parametrize(("endpoint", "index", "actor"), CASES)
+def test_route_by_role(world: World, endpoint: str, index: int, actor: str) -> None:
+    """One call by one actor: status, no leak, nothing changed unless it may change."""
+    call = ROUTES[endpoint][index]
+    expected = call.expect[actor]
+    values = world.values()
+    if call.prepare:
+        values.update(call.prepare(world))
+    client = world.client_for(actor)
+    path = call.path.format(**values)
+    data = call.data(world, values) if call.data else {}
+    before = world.snapshot()
+    if isinstance(expected, str):
+        expected = expected.format(**values)
+    where = f"{call.method} {path} as {actor}"
+
+    responses = []
+    if call.method == "GET":
+        responses.append(client.get(path))
+        if call.about_coop_a:  # the htmx fragment is checked like the page
+            responses.append(client.get(path, headers=HX))
+    else:
+        responses.append(client.post(path, data=data))
+    for response in responses:
+        _check_outcome(response, expected, where)
+        if actor not in ROLE_ACTORS:
+            body = response.get_data(as_text=True)
+            for text in world.forbidden_texts(actor):
+                assert text not in body, f"{where}: the answer reveals {text!r}"
+
+    if actor in call.changes_for:
+        call.changed(world, values)
+    else:
+        assert world.snapshot() == before, f"{where}: the database changed"
+
+
+# Ids of cooperation A smuggled into URLs of cooperation B, by B's own lead.
+CROSS_CALLS = [
+    ("GET", "/kooperationen/{coop_b}/partner/{partner}"),
+    ("POST", "/kooperationen/{coop_b}/partner/{partner}"),
+    ("POST", "/kooperationen/{coop_b}/partner/{partner}/entfernen"),
+    ("POST", "/kooperationen/{coop_b}/rollen/{membership}/entfernen"),
+    ("POST", "/kooperationen/{coop}/partner/{partner_b}/entfernen"),
+    ("POST", "/kooperationen/{coop}/rollen/{membership_b}/entfernen"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), CROSS_CALLS, ids=[f"{m} {p}" for m, p in CROSS_CALLS])
+def test_ids_of_another_cooperation_are_not_found(world: World, method: str, path: str) -> None:
+    """A lead cannot reach A's partners or roles through their own cooperation's URLs."""
+    with world.app.app_context():
+        membership = db.session.scalar(
+            select(Membership.id).where(
+                Membership.cooperation_id == world.coop_a,
+                Membership.user_id == world.users["observer"],
+            )
+        )
+    path = path.format(membership=membership, **world.values())
+    client = world.client_for("other_lead")
+    before = world.snapshot()
+    data = {"joined_on": "2025-01-01", "left_on": "2025-06-30"}
+    response = client.get(path) if method == "GET" else client.post(path, data=data)
+    assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+    assert world.snapshot() == before
+
+
+def _without_tokens(body: str) -> str:
+    """The page without what differs per request: CSRF tokens and the page's own path."""
+    return re.sub(
+        r'(name="csrf-token" content|name="csrf_token" value|name="next" value)="[^"]*"', "", body
+    )
+
+
+@pytest.mark.parametrize("actor", OUTSIDERS)
+def test_a_hidden_cooperation_looks_like_a_missing_one(world: World, actor: str) -> None:
+    """The 404 for A is the same page as for an id that does not exist."""
+    client = world.client_for(actor)
+    hidden = client.get(f"/kooperationen/{world.coop_a}/verlauf")
+    missing = client.get("/kooperationen/987654/verlauf")
+    assert hidden.status_code == missing.status_code == 404
+    assert _without_tokens(hidden.get_data(as_text=True)) == _without_tokens(
+        missing.get_data(as_text=True)
+    )
+
+
+@pytest.mark.parametrize("actor", OUTSIDERS)
+def test_a_valid_calendar_token_does_not_open_a_hidden_cooperation(
+    world: World, actor: str
+) -> None:
+    """The feeds authenticate by token: the token's owner still needs a role in A."""
+    from koopboard.milestones.calendar import enable_or_rotate
+
+    with world.app.app_context():
+        token = enable_or_rotate(db.session.get(User, world.users[actor])).token
+        db.session.commit()
+    client = world.app.test_client()
+    hidden = client.get(f"/kalender/{token}/kooperation-{world.coop_a}.ics")
+    assert hidden.status_code == 404
+    own = client.get(f"/kalender/{token}/meilensteine.ics")
+    assert own.status_code == 200
+    for text in world.forbidden_texts(actor):
+        assert text not in own.get_data(as_text=True)
