@@ -4,7 +4,14 @@ from koopboard.models.cooperation import Cooperation, CooperationPartner, Member
 from koopboard.models.history import HistoryEntry
 from koopboard.models.milestone import CalendarFeed, Milestone
 from koopboard.models.municipality import Municipality
-from koopboard.models.notification import NotificationEvent
+from koopboard.models.notification import (
+    MilestoneAlert,
+    NotificationDelivery,
+    NotificationDigest,
+    NotificationEvent,
+    NotificationPreference,
+    NotificationSettings,
+)
 from koopboard.models.user import AccountToken, LoginSession, User
 
 __all__ = [
@@ -17,6 +24,11 @@ __all__ = [
     "Membership",
     "Milestone",
     "Municipality",
+    "MilestoneAlert",
+    "NotificationDelivery",
+    "NotificationDigest",
     "NotificationEvent",
+    "NotificationPreference",
+    "NotificationSettings",
     "User",
 ]
