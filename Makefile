@@ -50,7 +50,7 @@ $(ASSETS_STAMP): package-lock.json package.json
 
 translations: $(VENV_STAMP) ## Compile the .po catalogues (if there are any)
 	@if [ -d $(TRANSLATIONS) ] && find $(TRANSLATIONS) -name '*.po' | grep -q .; then \
-		$(BIN)/pybabel compile -q -f -d $(TRANSLATIONS); \
+		$(BIN)/pybabel compile -f -d $(TRANSLATIONS) >/dev/null; \
 	fi
 
 system: ## Install chromium and docker-compose if missing (only as root with apt-get)
@@ -68,7 +68,9 @@ run: $(VENV_STAMP) assets translations ## Migrate, load the demo, start web, wor
 	@echo "KoopBoard: http://127.0.0.1:5000  (mail: http://127.0.0.1:5000/dev/mail; Ctrl-C stops)"
 	$(BIN)/honcho start -f Procfile.dev
 
-test: $(VENV_STAMP) assets translations system ## Run the whole test suite
+test: $(VENV_STAMP) assets translations system ## Run the whole test suite (lint first: it takes a second)
+	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # --- more -----------------------------------------------------------------------------------------
