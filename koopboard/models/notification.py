@@ -94,9 +94,7 @@ class NotificationDigest(db.Model):
     __tablename__ = "notification_digest"
     __table_args__ = (
         UniqueConstraint("user_id", "scheduled_for", name="uq_digest_once"),
-        CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"
-        ),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"),
         Index("ix_notification_digest_due", "status", "next_attempt_at"),
     )
 
@@ -118,9 +116,7 @@ class NotificationSettings(db.Model):
     """A user's digest schedule and pause switch (defaults: Mon–Fri 7:00, Europe/Berlin)."""
 
     __tablename__ = "notification_settings"
-    __table_args__ = (
-        CheckConstraint("digest_hour >= 0 AND digest_hour <= 23", name="hour_valid"),
-    )
+    __table_args__ = (CheckConstraint("digest_hour >= 0 AND digest_hour <= 23", name="hour_valid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(
