@@ -4,7 +4,8 @@ Merchweiler, Illingen, Eppelborn and Schiffweiler in the Landkreis Neunkirchen (
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from koopboard.cooperations.services import CooperationData, add_partner, create
 from koopboard.domain.catalog import Role
 from koopboard.extensions import db
 from koopboard.history import acting_as
+from koopboard.milestones.services import MilestoneData, create_milestone
 from koopboard.models import Cooperation, Membership, Municipality, User
 
 DEMO_PASSWORD = "KoopBoard-Demo-2026"
@@ -97,3 +99,62 @@ def _create(municipalities: dict[str, Municipality]) -> None:
     for email, _name, _town, role in USERS[1:]:
         db.session.add(Membership(cooperation=cooperation, user=users[email], role=role))
     db.session.flush()
+    _milestones(cooperation, lead, municipalities)
+
+
+def _milestones(cooperation, lead: User, municipalities: dict[str, Municipality]) -> None:  # noqa: ANN001
+    """A few milestones around today, so the dashboard shows done, overdue and upcoming."""
+    now = datetime.now(UTC)
+    today = now.astimezone(ZoneInfo("Europe/Berlin")).date()
+    plan = [
+        (
+            "Zweckvereinbarung unterzeichnet",
+            "initiierung",
+            date(2025, 1, 15),
+            "erledigt",
+            "Merchweiler",
+        ),
+        (
+            "Personal- und Raumkonzept beschlossen",
+            "planung",
+            date(2025, 3, 31),
+            "erledigt",
+            "Illingen",
+        ),
+        (
+            "Fachverfahren für alle vier Gemeinden migriert",
+            "umsetzung",
+            today - timedelta(days=5),
+            "in_arbeit",
+            "Eppelborn",
+        ),
+        (
+            "Trauzimmer in Schiffweiler eingerichtet",
+            "umsetzung",
+            today + timedelta(days=12),
+            "geplant",
+            "Schiffweiler",
+        ),
+        (
+            "Erster Jahresbericht an die Gemeinderäte",
+            "abschluss",
+            today + timedelta(days=60),
+            "geplant",
+            "Merchweiler",
+        ),
+    ]
+    for title, phase, due, status, town in plan:
+        create_milestone(
+            cooperation,
+            MilestoneData(
+                title=title,
+                description="",
+                phase=phase,
+                due_date=due,
+                status=status,
+                responsible_municipality_id=municipalities[town].id,
+                progress_note="",
+            ),
+            by=lead,
+            now=now,
+        )

@@ -82,10 +82,15 @@ def _label(obj: object) -> str:
         return ""
 
 
+# Bookkeeping columns: the history entry carries its own timestamp, and the version
+# counter changes with every edit anyway.
+_ALWAYS_EXCLUDED = frozenset({"id", "created_at", "updated_at", "version"})
+
+
 def _columns(obj: object) -> list:
     mapper = inspect(obj).mapper
-    exclude = getattr(obj, "history_exclude", frozenset())
-    return [attr for attr in mapper.column_attrs if attr.key not in exclude and attr.key != "id"]
+    exclude = getattr(obj, "history_exclude", frozenset()) | _ALWAYS_EXCLUDED
+    return [attr for attr in mapper.column_attrs if attr.key not in exclude]
 
 
 def _rows_for(obj: object, action: str, base: dict) -> list[dict]:
@@ -103,7 +108,7 @@ def _rows_for(obj: object, action: str, base: dict) -> list[dict]:
         hist = state.attrs[attr.key].history
         if action == "create":
             new = getattr(obj, attr.key)
-            if new is None:
+            if new is None or new == "":  # nothing to tell about an empty field
                 continue
             rows.append(dict(record, field=attr.key, old_value=None, new_value=_render(new)))
         elif action == "update":

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
-from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,7 +22,8 @@ from koopboard.cooperations.forms import (
     PartnerForm,
     RoleForm,
 )
-from koopboard.domain.catalog import CooperationStatus, Handlungsfeld, Rechtsform, Role
+from koopboard.cooperations.history_labels import history_field, history_value
+from koopboard.domain.catalog import Role
 from koopboard.extensions import db, htmx
 from koopboard.models import Cooperation, CooperationPartner, Membership
 from koopboard.web import form_status, render
@@ -33,36 +31,6 @@ from koopboard.web import form_status, render
 bp = Blueprint("cooperations", __name__, url_prefix="/kooperationen")
 
 HISTORY_PAGE_SIZE = 50
-
-
-# The history stores column names and raw keys; the pages show them in words.
-HISTORY_FIELDS = {
-    "title": _l("Titel"),
-    "goals": _l("Ziele"),
-    "handlungsfeld": _l("Handlungsfeld"),
-    "rechtsform": _l("Rechtsform"),
-    "status": _l("Status"),
-    "start_date": _l("Beginn"),
-    "end_date": _l("Ende"),
-    "lead_municipality_id": _l("Federführung (Nr.)"),
-    "created_at": _l("Angelegt am"),
-    "cooperation_id": _l("Kooperation (Nr.)"),
-    "municipality_id": _l("Kommune (Nr.)"),
-    "joined_on": _l("Beitritt"),
-    "left_on": _l("Austritt"),
-    "council_resolution_on": _l("Gremienbeschluss"),
-    "user_id": _l("Person (Nr.)"),
-    "role": _l("Rolle"),
-}
-HISTORY_VALUES = {
-    field: {value: _l(label) for value, label in enum_cls.choices()}
-    for field, enum_cls in (
-        ("handlungsfeld", Handlungsfeld),
-        ("rechtsform", Rechtsform),
-        ("status", CooperationStatus),
-        ("role", Role),
-    )
-}
 
 
 @bp.before_request
@@ -73,28 +41,7 @@ def _require_login() -> None:
 
 @bp.context_processor
 def _history_helpers() -> dict:
-    return {"history_field": _history_field, "history_value": _history_value}
-
-
-def _history_field(field: str | None) -> str:
-    """A changed column in words."""
-    return str(HISTORY_FIELDS.get(field, field)) if field else "–"
-
-
-def _history_value(field: str | None, value: str | None) -> str:
-    """A stored value as the pages show it: labels for keys, German dates."""
-    if value is None:
-        return "–"
-    if field in HISTORY_VALUES:
-        return str(HISTORY_VALUES[field].get(value, value))
-    try:
-        if len(value) == 10:
-            return format_date(date.fromisoformat(value), "dd.MM.yyyy")
-        if len(value) > 10 and value[10] == "T":
-            return format_datetime(datetime.fromisoformat(value), "dd.MM.yyyy HH:mm")
-    except ValueError:
-        pass
-    return value
+    return {"history_field": history_field, "history_value": history_value}
 
 
 def _done(url: str) -> Response:

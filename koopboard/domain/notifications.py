@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from koopboard.domain.catalog import LabelledEnum, N_
+from koopboard.domain.catalog import N_, LabelledEnum
 
 
 class EventType(LabelledEnum):
