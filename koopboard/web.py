@@ -64,13 +64,17 @@ def init_app(app: Flask) -> None:
         return str(actions.get(value, value))
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError) -> tuple[str, int]:
+    def csrf_error(error: CSRFError) -> Response | tuple[str, int]:
         db.session.rollback()
         log.info("CSRF check failed: %s", error.description)
         message = _(
             "Das Formular ist abgelaufen oder unvollständig (Sicherheitsprüfung fehlgeschlagen). "
             "Bitte laden Sie die Seite neu und versuchen Sie es noch einmal."
         )
+        if htmx:
+            # htmx would drop a 400; show the message in place of the main content instead.
+            body = render_template("errors/_error.html", code=400, message=message)
+            return make_response(body, 400, {"HX-Retarget": "#inhalt", "HX-Reswap": "innerHTML"})
         return render_template("errors/error.html", code=400, message=message), 400
 
     @app.errorhandler(HTTPException)

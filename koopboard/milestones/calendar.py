@@ -87,18 +87,18 @@ def _event(
     status = MilestoneStatus(m.status)
     summary = f"{c.title}: {m.title}" if with_cooperation else m.title
     if status.is_closed:
-        summary += f" ({_(status.label)})"
+        summary += " (" + _(status.label) + ")"
     elif is_overdue(status, m.due_date, now):
-        summary += f" ({_('überfällig')})"
+        summary += " (" + _("überfällig") + ")"
+    responsible = m.responsible_municipality.name if m.responsible_municipality else None
     lines = [
-        f"{_('Kooperation')}: {c.title}",
-        f"{_('Phase')}: {_(m.phase.label)}",
-        f"{_('Status')}: {_(status.label)}",
-        f"{_('Verantwortlich')}: "
-        + (m.responsible_municipality.name if m.responsible_municipality else _("noch offen")),
+        _("Kooperation: %(title)s", title=c.title),
+        _("Phase: %(phase)s", phase=_(m.phase.label)),
+        _("Status: %(status)s", status=_(status.label)),
+        _("Verantwortlich: %(who)s", who=responsible or _("noch offen")),
     ]
     if m.progress_note:
-        lines.append(f"{_('Fortschritt')}: {m.progress_note}")
+        lines.append(_("Fortschritt: %(note)s", note=m.progress_note))
     if m.description:
         lines += ["", m.description]
     lines += ["", url]

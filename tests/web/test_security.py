@@ -207,6 +207,21 @@ def test_htmx_post_with_a_wrong_header_token_is_refused(member: KoopClient) -> N
     assert count(Cooperation) == 0
 
 
+def test_htmx_csrf_failure_is_shown_in_place_of_the_main_content(member: KoopClient) -> None:
+    response = member.post(
+        "/kooperationen/neu",
+        data=COOPERATION,
+        csrf=False,
+        headers={"X-CSRFToken": "falsch", "HX-Request": "true"},
+    )
+    assert response.status_code == 400
+    assert response.headers["HX-Retarget"] == "#inhalt"
+    assert response.headers["HX-Reswap"] == "innerHTML"
+    html = body(response)
+    assert "<html" not in html and 'role="alert"' in html
+    assert CSRF_MESSAGE in html
+
+
 def test_every_page_carries_the_token_for_htmx(client: KoopClient) -> None:
     html = body(client.get("/anmelden"))
     assert re.search(r'<meta name="csrf-token" content="[^"]+">', html)

@@ -12,7 +12,8 @@
   // and 409 the current values after a conflicting edit.
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
-    if (status === 422 || status === 409) {
+    var retargeted = status === 400 && event.detail.xhr.getResponseHeader("HX-Retarget");
+    if (status === 422 || status === 409 || retargeted) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
