@@ -11,13 +11,14 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -242,6 +243,46 @@ def app(database_url: str, smtp_server: tuple[Mailbox, int]):  # noqa: ANN201
 @pytest.fixture()
 def client(app) -> KoopClient:  # noqa: ANN001
     return app.test_client()
+
+
+Variant = Callable[..., Flask]  # the ``variant`` fixture: build(**config) -> Flask
+
+# Settings a second app on the same database and SMTP server needs (see ``variant``).
+_SHARED_KEYS = (
+    "TESTING",
+    "SECRET_KEY",
+    "SQLALCHEMY_DATABASE_URI",
+    "SQLALCHEMY_ENGINE_OPTIONS",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "CELERY_BROKER_URL",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "PUBLIC_BASE_URL",
+    "RATELIMIT_STORAGE_URI",
+    "KOOP_ENV",
+)
+
+
+@pytest.fixture()
+def variant(app):  # noqa: ANN001, ANN201
+    """Build a second app on the same database with some settings changed."""
+    from koopboard import create_app
+    from koopboard.extensions import db
+
+    built = []
+
+    def build(**overrides: object):  # noqa: ANN202
+        config = {key: app.config[key] for key in _SHARED_KEYS}
+        config.update(overrides)
+        other = create_app(config)
+        built.append(other)
+        return other
+
+    yield build
+    for other in built:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 # --- factories ----------------------------------------------------------------------------

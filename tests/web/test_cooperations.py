@@ -7,7 +7,7 @@ Every form is used as a browser without JavaScript uses it (plain POST, 302 on s
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,14 +39,6 @@ VALID = {
     "start_date": "2025-01-01",
     "end_date": "",
 }
-
-
-@pytest.fixture(autouse=True)
-def _close_connections(app) -> Iterator[None]:  # noqa: ANN001
-    """Each test's app has its own pool; close it, or PostgreSQL runs out of connections."""
-    yield
-    db.session.remove()
-    db.engine.dispose()
 
 
 @pytest.fixture()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -30,14 +30,6 @@ VALID = {
     "start_date": "2025-01-01",
     "end_date": "",
 }
-
-
-@pytest.fixture(autouse=True)
-def _close_connections(app) -> Iterator[None]:  # noqa: ANN001
-    """Each test's app has its own pool; close it, or PostgreSQL runs out of connections."""
-    yield
-    db.session.remove()
-    db.engine.dispose()
 
 
 @pytest.fixture()

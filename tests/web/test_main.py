@@ -3,61 +3,22 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
-import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from koopboard import create_app
-from koopboard.extensions import db
 from koopboard.models import Municipality, User
-from tests.conftest import KoopClient, port_open, service_missing
+from tests.conftest import KoopClient, Variant, port_open, service_missing
 
 MakeMunicipality = Callable[..., Municipality]
 MakeUser = Callable[..., User]
 LoginAs = Callable[..., KoopClient]
-Variant = Callable[..., Flask]
-
-
-# What create_app needs to talk to the test database and SMTP server.
-_SHARED_KEYS = (
-    "TESTING",
-    "SECRET_KEY",
-    "SQLALCHEMY_DATABASE_URI",
-    "SQLALCHEMY_ENGINE_OPTIONS",
-    "CELERY_TASK_ALWAYS_EAGER",
-    "CELERY_BROKER_URL",
-    "MAIL_SERVER",
-    "MAIL_PORT",
-    "PUBLIC_BASE_URL",
-    "RATELIMIT_STORAGE_URI",
-    "KOOP_ENV",
-)
 
 
 def body(response: TestResponse) -> str:
     return response.get_data(as_text=True)
-
-
-@pytest.fixture()
-def variant(app: Flask) -> Iterator[Variant]:
-    """Build a second app on the same database with some settings changed."""
-    built: list[Flask] = []
-
-    def build(**overrides: object) -> Flask:
-        config = {key: app.config[key] for key in _SHARED_KEYS}
-        config.update(overrides)
-        other = create_app(config)
-        built.append(other)
-        return other
-
-    yield build
-    for other in built:
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 # --- health check ---------------------------------------------------------------------------

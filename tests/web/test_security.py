@@ -14,12 +14,11 @@ from koopboard import ConfigurationError, create_app
 from koopboard.config import DEFAULT_SECRET_KEY
 from koopboard.extensions import db
 from koopboard.models import AccountToken, Cooperation, LoginSession, Municipality, User
-from tests.conftest import KoopClient, Mailbox, login
+from tests.conftest import KoopClient, Mailbox, Variant, login
 
 MakeMunicipality = Callable[..., Municipality]
 MakeUser = Callable[..., User]
 LoginAs = Callable[..., KoopClient]
-Variant = Callable[..., Flask]
 
 
 @pytest.fixture(autouse=True)
@@ -40,20 +39,6 @@ COOPERATION = {
     "status": "aktiv",
     "start_date": "2025-01-01",
 }
-# What create_app needs to talk to the test database and SMTP server.
-_SHARED_KEYS = (
-    "TESTING",
-    "SECRET_KEY",
-    "SQLALCHEMY_DATABASE_URI",
-    "SQLALCHEMY_ENGINE_OPTIONS",
-    "CELERY_TASK_ALWAYS_EAGER",
-    "CELERY_BROKER_URL",
-    "MAIL_SERVER",
-    "MAIL_PORT",
-    "PUBLIC_BASE_URL",
-    "RATELIMIT_STORAGE_URI",
-    "KOOP_ENV",
-)
 
 
 def body(response: TestResponse) -> str:
@@ -63,25 +48,6 @@ def body(response: TestResponse) -> str:
 def count(model: type) -> int:
     db.session.expire_all()
     return db.session.scalar(select(func.count()).select_from(model))
-
-
-@pytest.fixture()
-def variant(app: Flask) -> Iterator[Variant]:
-    """Build a second app on the same database with some settings changed."""
-    built: list[Flask] = []
-
-    def build(**overrides: object) -> Flask:
-        config = {key: app.config[key] for key in _SHARED_KEYS}
-        config.update(overrides)
-        other = create_app(config)
-        built.append(other)
-        return other
-
-    yield build
-    for other in built:
-        with other.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def session_cookie_header(response: TestResponse) -> str:
