@@ -63,7 +63,7 @@ def send_token_mail_after_commit(issued: services.IssuedToken) -> None:
 
     try:
         send_account_mail.delay(issued.token.id, issued.link)
-    except Exception:  # broker down: the token exists; the admin can resend
+    except Exception:  # broker down: inviting again issues a new link and mail
         log.exception("could not queue account mail for token %s", issued.token.id)
 
 
