@@ -1,0 +1,140 @@
+"""Forms for costs and payments; amounts are parsed the German way by ``parse_amount``."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from koopboard.cooperations.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
+from koopboard.domain.money import MoneyError, parse_amount
+
+
+class AmountField(StringField):
+    """A euro amount typed the German way ("12.345,67"); ``data`` is a Decimal or None."""
+
+    def __init__(self, *args, allow_negative: bool = False, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.allow_negative = allow_negative
+        self.amount: Decimal | None = None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.raw_data = valuelist
+        self.data = valuelist[0] if valuelist else ""
+        self.amount = None
+        if self.data.strip():
+            try:
+                self.amount = parse_amount(self.data, allow_negative=self.allow_negative)
+            except MoneyError as exc:
+                raise ValueError(exc.message) from exc
+
+
+def _optional_id(value: object) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return -1
+
+
+KINDS = [
+    SelectChoice("kosten", _l("Kosten")),
+    SelectChoice("foerderung", _l("Förderung (negativer Betrag)")),
+]
+YEAR = [NumberRange(1990, 2200, message=_l("Bitte ein Haushaltsjahr wie 2026 angeben."))]
+
+
+class CostForm(FlaskForm):
+    """Book or edit a cost (Kämmerei); ``version`` guards against lost updates."""
+
+    booking_date = GermanDateField(_l("Buchungsdatum"), validators=[InputRequired(DATE)])
+    budget_year = IntegerField(
+        _l("Haushaltsjahr"),
+        validators=[InputRequired(_l("Bitte ein Haushaltsjahr angeben.")), *YEAR],
+    )
+    text = StringField(
+        _l("Buchungstext"),
+        validators=[DataRequired(REQUIRED), Length(max=300)],
+    )
+    category = StringField(
+        _l("Kategorie"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("z. B. Personal, Sachkosten, IT."),
+    )
+    kind = ChoiceField(_l("Art"), choices=KINDS, validators=[DataRequired(CHOOSE)])
+    amount = AmountField(
+        _l("Betrag in Euro"),
+        allow_negative=True,
+        validators=[DataRequired(_l("Bitte einen Betrag eingeben."))],
+        description=_l("Deutsche Schreibweise, z. B. 12.345,67. Förderungen negativ."),
+    )
+    net_amount = AmountField(_l("Netto (optional)"), allow_negative=True, validators=[Optional()])
+    vat_amount = AmountField(
+        _l("Umsatzsteuer (optional)"),
+        allow_negative=True,
+        validators=[Optional()],
+        description=_l("Nur wo § 2b UStG greift; Netto und Umsatzsteuer ergeben den Betrag."),
+    )
+    paid_by_id = ChoiceField(
+        _l("Vorgeleistet von"),
+        coerce=_optional_id,
+        validate_choice=False,
+        validators=[Optional()],
+        description=_l("Die Kommune, die die Rechnung bezahlt hat (sonst die federführende)."),
+    )
+    version = HiddenField()
+
+
+class PaymentForm(FlaskForm):
+    """Book a payment of a partner."""
+
+    paid_on = GermanDateField(_l("Zahlungsdatum"), validators=[InputRequired(DATE)])
+    budget_year = IntegerField(
+        _l("Haushaltsjahr"),
+        validators=[InputRequired(_l("Bitte ein Haushaltsjahr angeben.")), *YEAR],
+    )
+    municipality_id = ChoiceField(
+        _l("Zahlende Kommune"), coerce=_optional_id, validators=[DataRequired(CHOOSE)]
+    )
+    recipient_id = ChoiceField(
+        _l("Empfangende Kommune"),
+        coerce=_optional_id,
+        validate_choice=False,
+        validators=[Optional()],
+        description=_l("Die zahlende Stelle der Kooperation (sonst die federführende Kommune)."),
+    )
+    kind = ChoiceField(
+        _l("Art"),
+        choices=[
+            SelectChoice("abschlag", _l("Abschlag")),
+            SelectChoice("ausgleich", _l("Ausgleich")),
+        ],
+        validators=[DataRequired(CHOOSE)],
+    )
+    amount = AmountField(
+        _l("Betrag in Euro"),
+        validators=[DataRequired(_l("Bitte einen Betrag eingeben."))],
+        description=_l("Deutsche Schreibweise, z. B. 4.671,24."),
+    )
+    note = StringField(_l("Vermerk"), validators=[Optional(), Length(max=300)])
+
+
+class VersionForm(FlaskForm):
+    """CSRF and version only: submit, approve, cancel, close a year."""
+
+    version = HiddenField()
+
+
+class RejectForm(FlaskForm):
+    """Reject a submitted cost with a reason."""
+
+    reason = TextAreaField(
+        _l("Grund der Ablehnung"),
+        validators=[DataRequired(_l("Bitte einen Grund angeben.")), Length(max=1000)],
+    )
+    version = HiddenField()

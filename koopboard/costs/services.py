@@ -1,0 +1,883 @@
+"""Cost use-cases: keys, booking, four-eyes, payments, balances. The view owns the commit.
+
+The arithmetic lives in ``koopboard.domain`` (``allocate``, ``keys``, ``settlement``);
+this module loads, calls it, writes rows and notification events. Partners are keyed by
+AGS, so the tie-break "smaller Gemeindeschlüssel first" is what users read on the key page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, literal, select, union_all
+
+from koopboard.domain import keys as keydomain
+from koopboard.domain.allocation import AllocationError, explain
+from koopboard.domain.catalog import Rechtsform, Role
+from koopboard.domain.keys import KeyKind, Population, SharingKeyError, Weighting
+from koopboard.domain.money import format_eur
+from koopboard.domain.notifications import EventType
+from koopboard.domain.settlement import Balance, SettlementError, Transfer, minimal_transfers
+from koopboard.extensions import db
+from koopboard.models import (
+    Cooperation,
+    CooperationPartner,
+    HistoryEntry,
+    Membership,
+    Municipality,
+    NotificationEvent,
+    User,
+)
+from koopboard.models.cost import (
+    Cost,
+    CostKey,
+    CostKeyEntry,
+    CostKind,
+    CostShare,
+    CostState,
+    Payment,
+    PaymentKind,
+    YearClosing,
+)
+from koopboard.models.types import utcnow
+
+PAGE_SIZE = 50
+
+try:  # the outbox turns each event into deliveries in the same transaction
+    from koopboard.notifications.outbox import publish as _publish
+except ImportError:  # pragma: no cover - before the notifications package exists
+
+    def _publish(event: NotificationEvent) -> None:
+        db.session.add(event)
+
+
+class CostError(ValueError):
+    """A rule was broken; ``field`` names the form field the German message belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class FourEyesError(CostError):
+    """Approving one's own cost: the four-eyes principle forbids it (answered with 403)."""
+
+
+class StaleVersion(Exception):  # noqa: N818 (reads as a state, like StaleDataError)
+    """The record changed since the form was loaded (optimistic locking)."""
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def partners_of(cooperation_id: int) -> list[CooperationPartner]:
+    """All partner rows (also those who left) with their municipality, by name."""
+    return list(
+        db.session.scalars(
+            select(CooperationPartner)
+            .join(Municipality, Municipality.id == CooperationPartner.municipality_id)
+            .where(CooperationPartner.cooperation_id == cooperation_id)
+            .order_by(Municipality.name)
+        )
+    )
+
+
+def partners_in_year(cooperation_id: int, year: int) -> list[CooperationPartner]:
+    """Partners active on at least one day of the budget year."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    return [
+        p
+        for p in partners_of(cooperation_id)
+        if p.joined_on <= last and (p.left_on is None or p.left_on > first)
+    ]
+
+
+def key_for(cooperation_id: int, year: int) -> CostKey | None:
+    """The cooperation's key for the budget year, with its entries."""
+    return db.session.scalar(
+        select(CostKey).where(CostKey.cooperation_id == cooperation_id, CostKey.budget_year == year)
+    )
+
+
+def is_closed(cooperation_id: int, year: int) -> bool:
+    """Whether the budget year is closed."""
+    return (
+        db.session.scalar(
+            select(YearClosing.id).where(
+                YearClosing.cooperation_id == cooperation_id, YearClosing.budget_year == year
+            )
+        )
+        is not None
+    )
+
+
+def check_open(cooperation_id: int, year: int, field: str | None = "budget_year") -> None:
+    """Refuse changes in a closed budget year."""
+    if is_closed(cooperation_id, year):
+        raise CostError(
+            f"Das Haushaltsjahr {year} ist abgeschlossen und kann nicht mehr geändert werden. "
+            "Korrekturen bitte als neue Buchung in einem offenen Jahr erfassen.",
+            field,
+        )
+
+
+def treasurer_count(cooperation_id: int) -> int:
+    """How many treasurers the cooperation has."""
+    return db.session.scalar(
+        select(func.count(Membership.id)).where(
+            Membership.cooperation_id == cooperation_id, Membership.role == Role.TREASURER
+        )
+    )
+
+
+def get_cost(cooperation_id: int, cost_id: int) -> Cost | None:
+    """The cost if it belongs to the cooperation."""
+    cost = db.session.get(Cost, cost_id)
+    if cost is None or cost.cooperation_id != cooperation_id:
+        return None
+    return cost
+
+
+def shares_of(cost_id: int) -> list[CostShare]:
+    """The stored shares of one cost, by municipality name."""
+    return list(
+        db.session.scalars(
+            select(CostShare)
+            .join(Municipality, Municipality.id == CostShare.municipality_id)
+            .where(CostShare.cost_id == cost_id)
+            .order_by(Municipality.name)
+        )
+    )
+
+
+def costs_page(
+    cooperation_id: int, year: int, state: str | None, page: int
+) -> tuple[list[Cost], int]:
+    """One page of the year's costs (newest first) and the number of matching costs."""
+    where = [Cost.cooperation_id == cooperation_id, Cost.budget_year == year]
+    if state in {s.value for s in CostState}:
+        where.append(Cost.state == CostState(state))
+    total = db.session.scalar(select(func.count(Cost.id)).where(*where))
+    rows = db.session.scalars(
+        select(Cost)
+        .where(*where)
+        .order_by(Cost.booking_date.desc(), Cost.id.desc())
+        .limit(PAGE_SIZE)
+        .offset(max(page - 1, 0) * PAGE_SIZE)
+    )
+    return list(rows), total
+
+
+def payments_of(cooperation_id: int, year: int) -> list[Payment]:
+    """The year's payments, newest first."""
+    return list(
+        db.session.scalars(
+            select(Payment)
+            .where(Payment.cooperation_id == cooperation_id, Payment.budget_year == year)
+            .order_by(Payment.paid_on.desc(), Payment.id.desc())
+        )
+    )
+
+
+def last_change(record_type: str, record_id: int) -> HistoryEntry | None:
+    """Who changed the record last, and when."""
+    return db.session.scalar(
+        select(HistoryEntry)
+        .where(HistoryEntry.record_type == record_type, HistoryEntry.record_id == record_id)
+        .order_by(HistoryEntry.id.desc())
+        .limit(1)
+    )
+
+
+# --- keys -----------------------------------------------------------------------------------
+
+
+@dataclass
+class EntryData:
+    """One partner's parameters as entered on the key form."""
+
+    municipality_id: int
+    population: int | None = None
+    population_date: date | None = None
+    population_source: str = ""
+    change_reason: str = ""
+    percent: Decimal | None = None
+    usage_units: Decimal | None = None
+
+
+@dataclass
+class KeyData:
+    """The key form: kind, mixed base, usage unit and the partners' parameters."""
+
+    kind: str
+    base_percent: Decimal | None = None
+    usage_unit: str = ""
+    basis_note: str = ""
+    entries: list[EntryData] = field(default_factory=list)
+
+
+def default_entries(cooperation_id: int, year: int) -> list[EntryData]:
+    """Prefill from the register: each partner's population with its Stichtag and source."""
+    return [
+        EntryData(
+            municipality_id=p.municipality_id,
+            population=p.municipality.population,
+            population_date=p.municipality.population_date,
+            population_source=p.municipality.population_source or "Gemeindeverzeichnis",
+        )
+        for p in partners_in_year(cooperation_id, year)
+    ]
+
+
+def weighting_of(
+    kind: KeyKind,
+    entries: list[EntryData] | list[CostKeyEntry],
+    names: dict[int, Municipality],
+    *,
+    base_percent: Decimal | None,
+    usage_unit: str,
+    year: int,
+) -> Weighting[str]:
+    """The domain weighting of a key's entries, keyed by AGS (raises SharingKeyError)."""
+
+    def ags(entry: Any) -> str:
+        return names[entry.municipality_id].ags
+
+    if kind is KeyKind.EQUAL:
+        return keydomain.equal([ags(e) for e in entries])
+    if kind is KeyKind.PERCENTAGES:
+        for e in entries:
+            if e.percent is None:
+                name = names[e.municipality_id].name
+                raise SharingKeyError(f"Für {name} fehlt der Prozentsatz.", "missing")
+        return keydomain.fixed_percentages({ags(e): e.percent for e in entries})
+    if kind is KeyKind.USAGE:
+        for e in entries:
+            if e.usage_units is None:
+                name = names[e.municipality_id].name
+                raise SharingKeyError(f"Für {name} fehlen die Nutzungseinheiten.", "missing")
+        return keydomain.by_usage(
+            {ags(e): e.usage_units for e in entries}, unit=usage_unit or "", year=year
+        )
+    populations = {}
+    for e in entries:
+        if e.population is None or e.population_date is None:
+            name = names[e.municipality_id].name
+            raise SharingKeyError(
+                f"Für {name} fehlt die Einwohnerzahl mit Stichtag.", "missing_population"
+            )
+        populations[ags(e)] = Population(e.population, e.population_date, e.population_source)
+    if kind is KeyKind.MIXED:
+        if base_percent is None:
+            raise SharingKeyError("Bitte den Sockelanteil in Prozent angeben.", "base")
+        return keydomain.mixed(populations, base_percent=base_percent)
+    return keydomain.by_population(populations)
+
+
+def _kind(value: str) -> KeyKind:
+    try:
+        return KeyKind(value)
+    except ValueError as exc:
+        raise CostError("Bitte wählen Sie eine Art des Schlüssels aus der Liste.", "kind") from exc
+
+
+def save_key(cooperation: Cooperation, year: int, data: KeyData, *, version: int | None) -> CostKey:
+    """Create or replace the key of the budget year (treasurer or lead)."""
+    check_open(cooperation.id, year, None)
+    kind = _kind(data.kind)
+    partners = {p.municipality_id: p.municipality for p in partners_in_year(cooperation.id, year)}
+    entries = [e for e in data.entries if e.municipality_id in partners]
+    if not entries:
+        raise CostError("Im Haushaltsjahr ist kein Partner beteiligt.", None)
+    key = key_for(cooperation.id, year)
+    previous = {e.municipality_id: e for e in key.entries} if key else {}
+    for e in entries:
+        old = previous.get(e.municipality_id)
+        register = partners[e.municipality_id].population
+        changed = (old.population if old else register) != e.population
+        if kind in (KeyKind.POPULATION, KeyKind.MIXED) and changed and not e.change_reason.strip():
+            raise CostError(
+                f"Die Einwohnerzahl von {partners[e.municipality_id].name} weicht vom "
+                "Gemeindeverzeichnis ab: Bitte einen Grund angeben.",
+                f"reason_{e.municipality_id}",
+            )
+    try:
+        weighting_of(
+            kind,
+            entries,
+            partners,
+            base_percent=data.base_percent,
+            usage_unit=data.usage_unit,
+            year=year,
+        )
+    except (SharingKeyError, AllocationError) as exc:
+        raise CostError(exc.message, None) from exc
+    if key is None:
+        key = CostKey(cooperation_id=cooperation.id, budget_year=year, kind=kind)
+        db.session.add(key)
+    elif version is None or version != key.version:
+        raise StaleVersion()
+    key.kind = kind
+    key.base_percent = data.base_percent if kind is KeyKind.MIXED else None
+    key.usage_unit = data.usage_unit.strip() if kind is KeyKind.USAGE else ""
+    key.basis_note = data.basis_note.strip()
+    db.session.flush()
+    for e in entries:
+        row = previous.pop(e.municipality_id, None)
+        if row is None:
+            row = CostKeyEntry(
+                key_id=key.id, cooperation_id=cooperation.id, municipality_id=e.municipality_id
+            )
+            db.session.add(row)
+        row.population = e.population
+        row.population_date = e.population_date
+        row.population_source = (e.population_source or "").strip()[:300]
+        row.change_reason = (e.change_reason or "").strip()[:300]
+        row.percent = e.percent
+        row.usage_units = e.usage_units
+    for stale in previous.values():  # a partner no longer in the year: parameters, not money
+        db.session.delete(stale)
+    db.session.flush()
+    return key
+
+
+def key_weighting(key: CostKey, only: set[int] | None = None) -> Weighting[str]:
+    """The weighting of a stored key, optionally for some municipalities only."""
+    entries = [e for e in key.entries if only is None or e.municipality_id in only]
+    names = {e.municipality_id: e.municipality for e in key.entries}
+    return weighting_of(
+        key.kind,
+        entries,
+        names,
+        base_percent=key.base_percent,
+        usage_unit=key.usage_unit,
+        year=key.budget_year,
+    )
+
+
+# --- booking --------------------------------------------------------------------------------
+
+
+@dataclass
+class CostData:
+    """The cost form, already parsed (amounts are Decimal with two places)."""
+
+    booking_date: date
+    budget_year: int
+    text: str
+    category: str
+    kind: str
+    amount: Decimal
+    net_amount: Decimal | None
+    vat_amount: Decimal | None
+    paid_by_id: int | None
+
+
+def _cost_kind(value: str) -> CostKind:
+    if value not in (CostKind.KOSTEN.value, CostKind.FOERDERUNG.value):
+        raise CostError("Bitte wählen Sie Kosten oder Förderung.", "kind")
+    return CostKind(value)
+
+
+def _check_amounts(data: CostData, kind: CostKind) -> None:
+    if data.amount == 0:
+        raise CostError("Der Betrag darf nicht 0 sein.", "amount")
+    if kind is CostKind.KOSTEN and data.amount < 0:
+        raise CostError(
+            "Kosten sind positiv. Eine Förderung bitte als Art „Förderung“ mit negativem "
+            "Betrag buchen, einen Storno über die Schaltfläche „Stornieren“.",
+            "amount",
+        )
+    if kind is CostKind.FOERDERUNG and data.amount > 0:
+        raise CostError(
+            "Eine Förderung wird als negativer Betrag gebucht, z. B. -5.000,00.", "amount"
+        )
+    if data.net_amount is not None and data.vat_amount is not None:
+        if data.net_amount + data.vat_amount != data.amount:
+            raise CostError(
+                f"Netto ({format_eur(data.net_amount)}) und Umsatzsteuer "
+                f"({format_eur(data.vat_amount)}) ergeben nicht den Betrag "
+                f"{format_eur(data.amount)}.",
+                "vat_amount",
+            )
+    if data.budget_year not in range(data.booking_date.year - 1, data.booking_date.year + 2):
+        raise CostError(
+            "Das Haushaltsjahr muss zum Buchungsdatum passen (Vorjahr, gleiches oder "
+            "folgendes Jahr).",
+            "budget_year",
+        )
+
+
+def _split(
+    cooperation: Cooperation, amount: Decimal, on_date: date, year: int
+) -> tuple[CostKey | None, str, list[tuple[Municipality, Decimal, Decimal, str]]]:
+    """The key used and each active partner's share with its weight and explanation."""
+    active = keydomain.active_partners(partners_of(cooperation.id), on_date)
+    if not active:
+        raise CostError(
+            f"Am {on_date:%d.%m.%Y} ist kein Partner an der Kooperation beteiligt.",
+            "booking_date",
+        )
+    by_ags = {p.municipality.ags: p.municipality for p in active}
+    key = key_for(cooperation.id, year)
+    try:
+        if key is None:
+            weighting = keydomain.equal(list(by_ags))
+        else:
+            named = {e.municipality.ags for e in key.entries}
+            if key.kind is KeyKind.PERCENTAGES:
+                names = {e.municipality.ags: e.municipality.name for e in key.entries}
+                names.update({a: m.name for a, m in by_ags.items()})
+                keydomain.check_participants(named, by_ags, on_date, names=names)
+            else:
+                missing = sorted(m.name for a, m in by_ags.items() if a not in named)
+                if missing:
+                    raise SharingKeyError(
+                        f"Der Schlüssel {year} enthält nicht alle am {on_date:%d.%m.%Y} "
+                        f"beteiligten Partner; es fehlen: {', '.join(missing)}. Bitte den "
+                        "Schlüssel ergänzen.",
+                        "missing_partner",
+                    )
+            weighting = key_weighting(key, {m.id for m in by_ags.values()})
+        lines = explain(amount, weighting.weights)
+    except (SharingKeyError, AllocationError) as exc:
+        raise CostError(exc.message, None) from exc
+    description = weighting.description
+    if key is None:
+        description = f"{description} (kein Schlüssel für {year} hinterlegt)"
+    shares = [
+        (by_ags[line.partner], line.share, Decimal(line.weight), line.reason) for line in lines
+    ]
+    assert sum(s for _m, s, _w, _r in shares) == amount  # allocate guarantees it
+    return key, description, shares
+
+
+def _write_shares(cost: Cost, shares: list[tuple[Municipality, Decimal, Decimal, str]]) -> None:
+    for municipality, amount, weight, reason in shares:
+        db.session.add(
+            CostShare(
+                cost_id=cost.id,
+                municipality_id=municipality.id,
+                amount=amount,
+                weight=weight,
+                explanation=reason[:1000],
+            )
+        )
+
+
+def _check_paid_by(cooperation: Cooperation, paid_by_id: int | None) -> int:
+    if paid_by_id is None:
+        return cooperation.lead_municipality_id
+    if paid_by_id not in {p.municipality_id for p in partners_of(cooperation.id)}:
+        raise CostError("Vorgeleistet haben kann nur eine Partnerkommune.", "paid_by_id")
+    return paid_by_id
+
+
+def book_cost(cooperation: Cooperation, data: CostData, *, by: User) -> Cost:
+    """Book a cost as draft (Entwurf) with its shares computed and stored."""
+    kind = _cost_kind(data.kind)
+    _check_amounts(data, kind)
+    check_open(cooperation.id, data.budget_year)
+    paid_by = _check_paid_by(cooperation, data.paid_by_id)
+    key, description, shares = _split(cooperation, data.amount, data.booking_date, data.budget_year)
+    cost = Cost(
+        cooperation_id=cooperation.id,
+        budget_year=data.budget_year,
+        booking_date=data.booking_date,
+        text=data.text.strip(),
+        category=(data.category or "").strip(),
+        kind=kind,
+        amount=data.amount,
+        net_amount=data.net_amount,
+        vat_amount=data.vat_amount,
+        paid_by_id=paid_by,
+        key_id=key.id if key else None,
+        key_description=description[:500],
+        state=CostState.ENTWURF,
+        created_by_id=by.id,
+    )
+    db.session.add(cost)
+    db.session.flush()
+    _write_shares(cost, shares)
+    db.session.flush()
+    return cost
+
+
+def _check_version(record: Any, version: int | None) -> None:
+    if version is None or version != record.version:
+        raise StaleVersion()
+
+
+def update_cost(
+    cooperation: Cooperation, cost: Cost, data: CostData, *, version: int | None, by: User
+) -> None:
+    """Edit a draft or rejected cost; its shares are computed anew (it never counted)."""
+    _check_version(cost, version)
+    if cost.state not in (CostState.ENTWURF, CostState.ABGELEHNT) or cost.kind is CostKind.STORNO:
+        raise CostError("Nur Entwürfe und abgelehnte Kosten lassen sich bearbeiten.", None)
+    kind = _cost_kind(data.kind)
+    _check_amounts(data, kind)
+    check_open(cooperation.id, cost.budget_year)
+    check_open(cooperation.id, data.budget_year)
+    paid_by = _check_paid_by(cooperation, data.paid_by_id)
+    key, description, shares = _split(cooperation, data.amount, data.booking_date, data.budget_year)
+    cost.booking_date = data.booking_date
+    cost.budget_year = data.budget_year
+    cost.text = data.text.strip()
+    cost.category = (data.category or "").strip()
+    cost.kind = kind
+    cost.amount = data.amount
+    cost.net_amount = data.net_amount
+    cost.vat_amount = data.vat_amount
+    cost.paid_by_id = paid_by
+    cost.key_id = key.id if key else None
+    cost.key_description = description[:500]
+    cost.state = CostState.ENTWURF
+    cost.rejection_reason = None
+    db.session.flush()  # the version_id_col makes a concurrent UPDATE fail here
+    for share in shares_of(cost.id):  # a draft's computed split, never counted
+        db.session.delete(share)
+    db.session.flush()
+    _write_shares(cost, shares)
+    db.session.flush()
+
+
+# --- four-eyes ------------------------------------------------------------------------------
+
+
+def _event(cost: Cost, event_type: EventType, by: User, **payload: Any) -> None:
+    _publish(
+        NotificationEvent(
+            cooperation_id=cost.cooperation_id,
+            event_type=event_type.value,
+            record_type="Cost",
+            record_id=cost.id,
+            actor_id=by.id,
+            payload={"title": cost.text, "amount": format(cost.amount, "f"), **payload},
+        )
+    )
+
+
+def submit_cost(cost: Cost, *, version: int | None, by: User) -> None:
+    """Entwurf → eingereicht."""
+    _check_version(cost, version)
+    if cost.state is not CostState.ENTWURF:
+        raise CostError("Nur Entwürfe lassen sich einreichen.", None)
+    check_open(cost.cooperation_id, cost.budget_year)
+    cost.state = CostState.EINGEREICHT
+    cost.submitted_by_id = by.id
+    cost.submitted_at = utcnow()
+    _event(cost, EventType.COST_SUBMITTED, by)
+    db.session.flush()
+
+
+def approve_cost(cost: Cost, *, version: int | None, by: User) -> None:
+    """eingereicht → freigegeben, by someone other than the submitter (four-eyes)."""
+    _check_version(cost, version)
+    if cost.state is not CostState.EINGEREICHT:
+        raise CostError("Nur eingereichte Kosten lassen sich freigeben.", None)
+    if by.id in (cost.submitted_by_id, cost.created_by_id):
+        raise FourEyesError(
+            "Vier-Augen-Prinzip: Sie können Kosten, die Sie selbst erfasst oder eingereicht "
+            "haben, nicht freigeben. Bitte eine zweite Person der Kämmerei freigeben lassen."
+        )
+    check_open(cost.cooperation_id, cost.budget_year)
+    cost.state = CostState.FREIGEGEBEN
+    cost.approved_by_id = by.id
+    cost.decided_at = utcnow()
+    _event(cost, EventType.COST_APPROVED, by)
+    db.session.flush()
+
+
+def reject_cost(cost: Cost, reason: str, *, version: int | None, by: User) -> None:
+    """eingereicht → abgelehnt, with a reason."""
+    _check_version(cost, version)
+    if cost.state is not CostState.EINGEREICHT:
+        raise CostError("Nur eingereichte Kosten lassen sich ablehnen.", None)
+    if not (reason or "").strip():
+        raise CostError("Bitte einen Grund für die Ablehnung angeben.", "reason")
+    check_open(cost.cooperation_id, cost.budget_year)
+    cost.state = CostState.ABGELEHNT
+    cost.rejection_reason = reason.strip()[:1000]
+    cost.decided_at = utcnow()
+    _event(cost, EventType.COST_REJECTED, by, reason=cost.rejection_reason)
+    db.session.flush()
+
+
+def cancel_cost(
+    cooperation: Cooperation, cost: Cost, *, version: int | None, by: User, today: date
+) -> Cost:
+    """Storno: a counter-entry (draft) with the negated shares; the original stays."""
+    _check_version(cost, version)
+    if cost.state is not CostState.FREIGEGEBEN or cost.kind is CostKind.STORNO:
+        raise CostError("Nur freigegebene Kosten lassen sich stornieren.", None)
+    already = db.session.scalar(select(Cost.id).where(Cost.reverses_id == cost.id))
+    if already is not None:
+        raise CostError("Diese Kosten sind bereits storniert.", None)
+    year = cost.budget_year if not is_closed(cooperation.id, cost.budget_year) else today.year
+    check_open(cooperation.id, year)
+    counter = Cost(
+        cooperation_id=cooperation.id,
+        budget_year=year,
+        booking_date=today if year != cost.budget_year else max(today, cost.booking_date),
+        text=f"Storno: {cost.text}"[:300],
+        category=cost.category,
+        kind=CostKind.STORNO,
+        amount=-cost.amount,
+        net_amount=-cost.net_amount if cost.net_amount is not None else None,
+        vat_amount=-cost.vat_amount if cost.vat_amount is not None else None,
+        paid_by_id=cost.paid_by_id,
+        key_id=cost.key_id,
+        key_description=cost.key_description,
+        state=CostState.ENTWURF,
+        reverses_id=cost.id,
+        created_by_id=by.id,
+    )
+    db.session.add(counter)
+    db.session.flush()
+    for share in shares_of(cost.id):
+        db.session.add(
+            CostShare(
+                cost_id=counter.id,
+                municipality_id=share.municipality_id,
+                amount=-share.amount,
+                weight=share.weight,
+                explanation=f"Gegenbuchung zu Kosten Nr. {cost.id}",
+            )
+        )
+    db.session.flush()
+    return counter
+
+
+# --- payments and year closing ---------------------------------------------------------------
+
+
+@dataclass
+class PaymentData:
+    """The payment form, parsed."""
+
+    paid_on: date
+    budget_year: int
+    municipality_id: int
+    recipient_id: int | None
+    kind: str
+    amount: Decimal
+    note: str
+
+
+def book_payment(cooperation: Cooperation, data: PaymentData, *, by: User) -> Payment:
+    """Book a payment of a partner (Abschlag to the paying office, or Ausgleich)."""
+    check_open(cooperation.id, data.budget_year)
+    members = {p.municipality_id for p in partners_of(cooperation.id)}
+    if data.municipality_id not in members:
+        raise CostError("Zahlen kann nur eine Partnerkommune.", "municipality_id")
+    recipient = data.recipient_id or cooperation.lead_municipality_id
+    if recipient not in members:
+        raise CostError("Empfangen kann nur eine Partnerkommune.", "recipient_id")
+    if recipient == data.municipality_id:
+        raise CostError(
+            "Zahlende und empfangende Kommune sind dieselbe; die federführende Kommune "
+            "leistet keine Abschläge an sich selbst.",
+            "municipality_id",
+        )
+    if data.amount <= 0:
+        raise CostError("Der Betrag einer Zahlung muss positiv sein.", "amount")
+    try:
+        kind = PaymentKind(data.kind)
+    except ValueError as exc:
+        raise CostError("Bitte wählen Sie eine Art der Zahlung.", "kind") from exc
+    payment = Payment(
+        cooperation_id=cooperation.id,
+        budget_year=data.budget_year,
+        paid_on=data.paid_on,
+        municipality_id=data.municipality_id,
+        recipient_id=recipient,
+        kind=kind,
+        amount=data.amount,
+        note=(data.note or "").strip()[:300],
+        created_by_id=by.id,
+    )
+    db.session.add(payment)
+    db.session.flush()
+    _publish(
+        NotificationEvent(
+            cooperation_id=cooperation.id,
+            event_type=EventType.PAYMENT_BOOKED.value,
+            record_type="Payment",
+            record_id=payment.id,
+            actor_id=by.id,
+            payload={
+                "title": f"{payment.municipality.name}: {format_eur(payment.amount)}",
+                "amount": format(payment.amount, "f"),
+                "kind": kind.value,
+            },
+        )
+    )
+    db.session.flush()
+    return payment
+
+
+def close_year(cooperation: Cooperation, year: int, *, by: User) -> YearClosing:
+    """Close the budget year; refused while costs of it await a decision."""
+    check_open(cooperation.id, year, None)
+    pending = db.session.scalar(
+        select(func.count(Cost.id)).where(
+            Cost.cooperation_id == cooperation.id,
+            Cost.budget_year == year,
+            Cost.state == CostState.EINGEREICHT,
+        )
+    )
+    if pending:
+        raise CostError(
+            f"Im Haushaltsjahr {year} warten noch {pending} eingereichte Kosten auf eine "
+            "Entscheidung.",
+            None,
+        )
+    closing = YearClosing(cooperation_id=cooperation.id, budget_year=year, closed_by_id=by.id)
+    db.session.add(closing)
+    db.session.flush()
+    return closing
+
+
+# --- balances ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerBalance:
+    """One partner's year: shares of approved costs, outlays, payments, still open."""
+
+    municipality: Municipality
+    shares: Decimal
+    outlays: Decimal
+    paid: Decimal
+    received: Decimal
+
+    @property
+    def open(self) -> Decimal:
+        """Still to pay (negative: to get back)."""
+        return self.shares - self.outlays - self.paid + self.received
+
+
+def balances_of(cooperation_id: int, year: int) -> list[PartnerBalance]:
+    """Every partner's balance from SQL aggregates (one query, however many costs)."""
+    approved = (Cost.cooperation_id == cooperation_id, Cost.budget_year == year)
+    counted = Cost.state == CostState.FREIGEGEBEN
+    zero = literal(Decimal("0.00"))
+    parts = union_all(
+        select(
+            CostShare.municipality_id.label("m"),
+            func.sum(CostShare.amount).label("shares"),
+            zero.label("outlays"),
+            zero.label("paid"),
+            zero.label("received"),
+        )
+        .join(Cost, Cost.id == CostShare.cost_id)
+        .where(*approved, counted)
+        .group_by(CostShare.municipality_id),
+        select(Cost.paid_by_id, zero, func.sum(Cost.amount), zero, zero)
+        .where(*approved, counted, Cost.paid_by_id.is_not(None))
+        .group_by(Cost.paid_by_id),
+        select(Payment.municipality_id, zero, zero, func.sum(Payment.amount), zero)
+        .where(Payment.cooperation_id == cooperation_id, Payment.budget_year == year)
+        .group_by(Payment.municipality_id),
+        select(Payment.recipient_id, zero, zero, zero, func.sum(Payment.amount))
+        .where(
+            Payment.cooperation_id == cooperation_id,
+            Payment.budget_year == year,
+            Payment.recipient_id.is_not(None),
+        )
+        .group_by(Payment.recipient_id),
+    ).subquery()
+    totals = (
+        select(
+            parts.c.m,
+            func.sum(parts.c.shares),
+            func.sum(parts.c.outlays),
+            func.sum(parts.c.paid),
+            func.sum(parts.c.received),
+        )
+        .group_by(parts.c.m)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Municipality, totals)
+        .join(
+            CooperationPartner,
+            CooperationPartner.municipality_id == Municipality.id,
+        )
+        .outerjoin(totals, totals.c.m == Municipality.id)
+        .where(CooperationPartner.cooperation_id == cooperation_id)
+        .order_by(Municipality.name)
+    ).all()
+
+    def money(value: Any) -> Decimal:
+        return Decimal(value or 0).quantize(Decimal("0.01"))
+
+    return [
+        PartnerBalance(row[0], money(row[2]), money(row[3]), money(row[4]), money(row[5]))
+        for row in rows
+    ]
+
+
+def proposed_transfers(
+    cooperation: Cooperation, balances: list[PartnerBalance]
+) -> list[Transfer[str]] | None:
+    """For informal cooperations: the fewest partner-to-partner transfers; else None."""
+    if cooperation.rechtsform is not Rechtsform.ARBEITSGEMEINSCHAFT:
+        return None
+    records = [
+        Balance(b.municipality.name, b.shares, b.outlays + b.paid - b.received) for b in balances
+    ]
+    try:
+        return minimal_transfers(records)
+    except SettlementError:
+        return []
+
+
+# --- statements ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One approved cost in a partner's statement."""
+
+    booking_date: date
+    text: str
+    category: str
+    kind: str
+    amount: Decimal
+    share: Decimal
+
+
+def statement_lines(cooperation_id: int, year: int, municipality_id: int) -> list[StatementLine]:
+    """The partner's shares of the year's approved costs (one query)."""
+    rows = db.session.execute(
+        select(
+            Cost.booking_date, Cost.text, Cost.category, Cost.kind, Cost.amount, CostShare.amount
+        )
+        .join(CostShare, CostShare.cost_id == Cost.id)
+        .where(
+            Cost.cooperation_id == cooperation_id,
+            Cost.budget_year == year,
+            Cost.state == CostState.FREIGEGEBEN,
+            CostShare.municipality_id == municipality_id,
+        )
+        .order_by(Cost.booking_date, Cost.id)
+    )
+    return [StatementLine(d, t, c, k.label, a, s) for d, t, c, k, a, s in rows]
+
+
+def balance_for(cooperation_id: int, year: int, municipality_id: int) -> PartnerBalance | None:
+    """One partner's balance."""
+    for balance in balances_of(cooperation_id, year):
+        if balance.municipality.id == municipality_id:
+            return balance
+    return None
+
+
+def now() -> datetime:
+    """The current time (one place, for tests)."""
+    return utcnow()

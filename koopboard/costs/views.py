@@ -1,0 +1,631 @@
+"""Views for costs. Each loads through ``access.load_cooperation`` (404/403).
+
+Kämmerei books, submits, approves (never its own), rejects, cancels and books payments;
+keys are edited by Kämmerei and Projektleitung; every role reads. Money pages switch the
+htmx history cache off (``data-hx-history="false"``): amounts are never restored stale.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms.fields.choices import SelectChoice
+
+from koopboard.cooperations.access import load_cooperation
+from koopboard.costs import exports, services
+from koopboard.costs.forms import CostForm, PaymentForm, RejectForm, VersionForm
+from koopboard.domain.allocation import TIE_BREAK_RULE, AllocationError, explain
+from koopboard.domain.catalog import Role
+from koopboard.domain.keys import KeyKind, SharingKeyError, format_percent, parse_percent
+from koopboard.domain.milestones import berlin_today
+from koopboard.domain.money import MoneyError, format_eur, parse_amount
+from koopboard.extensions import db, htmx
+from koopboard.models import Cooperation
+from koopboard.models.cost import Cost, CostState
+from koopboard.web import form_status, render
+
+bp = Blueprint("costs", __name__)
+
+COOP = "/kooperationen/<int:cooperation_id>/kosten"
+BOOKERS = (Role.TREASURER,)
+KEY_EDITORS = (Role.TREASURER, Role.LEAD)
+
+
+@bp.before_request
+@login_required
+def _require_login() -> None:
+    """Every page here needs a signed-in user."""
+
+
+@bp.app_template_filter("eur")
+def eur(value: Decimal | None) -> str:
+    """12.345,67 € (exact cents)."""
+    return "–" if value is None else format_eur(Decimal(value))
+
+
+@bp.app_template_global()
+def today_year() -> int:
+    """The current budget year (Europe/Berlin)."""
+    return _today().year
+
+
+@bp.app_template_filter("prozent")
+def prozent(value: Decimal | Fraction | None) -> str:
+    """33,333 % (up to three decimals; ≈ when rounded)."""
+    return "–" if value is None else format_percent(value)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _today() -> date:
+    return berlin_today(services.now())
+
+
+def _year() -> int:
+    raw = request.args.get("jahr", "")
+    return int(raw) if raw.isdigit() and 1990 <= int(raw) <= 2200 else _today().year
+
+
+def _posted_version() -> int | None:
+    raw = (request.form.get("version") or "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def _load_cost(cooperation_id: int, cost_id: int, *roles: Role) -> tuple[Cooperation, Role, Cost]:
+    cooperation, role = load_cooperation(cooperation_id, *roles)
+    cost = services.get_cost(cooperation.id, cost_id)
+    if cost is None:
+        abort(404)
+    return cooperation, role, cost
+
+
+def _cost_url(cost: Cost) -> str:
+    return url_for("costs.show", cooperation_id=cost.cooperation_id, cost_id=cost.id)
+
+
+def _done(url: str) -> Response:
+    """Post/Redirect/Get; htmx gets ``HX-Redirect``."""
+    if htmx:
+        return Response(status=204, headers={"HX-Redirect": url})
+    return redirect(url)
+
+
+def _attach(form: FlaskForm, exc: services.CostError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        form.form_errors = [*getattr(form, "form_errors", []), str(exc)]
+
+
+def _partner_choices(cooperation: Cooperation, blank: str) -> list[SelectChoice]:
+    return [SelectChoice("", blank)] + [
+        SelectChoice(p.municipality_id, p.municipality.name)
+        for p in services.partners_of(cooperation.id)
+    ]
+
+
+# --- cost list and balances -----------------------------------------------------------------
+
+
+@bp.get(COOP + "/")
+def index(cooperation_id: int) -> Response:
+    """The year's costs (filtered, paginated) with each partner's balance."""
+    cooperation, role = load_cooperation(cooperation_id)
+    year = _year()
+    state = request.args.get("status") or None
+    raw_page = request.args.get("seite", "1")
+    page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    costs, total = services.costs_page(cooperation.id, year, state, page)
+    balances = services.balances_of(cooperation.id, year)
+    return render(
+        "costs/index.html",
+        cooperation=cooperation,
+        role=role,
+        year=year,
+        state=state,
+        states=list(CostState),
+        page_no=page,
+        pages=max(1, -(-total // services.PAGE_SIZE)),
+        total=total,
+        costs=costs,
+        balances=balances,
+        transfers=services.proposed_transfers(cooperation, balances),
+        payments=services.payments_of(cooperation.id, year),
+        closed=services.is_closed(cooperation.id, year),
+        may_book=role in BOOKERS,
+        close_form=VersionForm(),
+    )
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+def _example_amount() -> tuple[Decimal, str | None]:
+    raw = request.args.get("beispiel", "").strip()
+    if not raw:
+        return Decimal("10000.00"), None
+    try:
+        return parse_amount(raw, allow_negative=True), None
+    except MoneyError as exc:
+        return Decimal("10000.00"), exc.message
+
+
+def _key_rows(
+    cooperation: Cooperation, year: int, key: Any, entries: list[services.EntryData]
+) -> list[dict]:
+    names = {
+        p.municipality_id: p.municipality for p in services.partners_in_year(cooperation.id, year)
+    }
+    return [{"m": names[e.municipality_id], "e": e} for e in entries if e.municipality_id in names]
+
+
+def _explained(cooperation: Cooperation, year: int, key: Any, amount: Decimal) -> dict:
+    """Weights, percentages and how every cent of ``amount`` falls under the stored key."""
+    if key is None:
+        return {"lines": [], "error": None, "description": ""}
+    try:
+        weighting = services.key_weighting(key)
+        lines = explain(amount, weighting.weights)
+    except (SharingKeyError, AllocationError) as exc:
+        return {"lines": [], "error": exc.message, "description": ""}
+    names = {e.municipality.ags: e.municipality for e in key.entries}
+    return {
+        "lines": [(names[line.partner], line) for line in lines],
+        "error": None,
+        "description": weighting.description,
+        "sum": sum((line.share for line in lines), Decimal("0.00")),
+    }
+
+
+def _posted_key(cooperation: Cooperation, year: int) -> tuple[services.KeyData, dict[str, str]]:
+    """Read the key form; German errors per field name."""
+    form = request.form
+    errors: dict[str, str] = {}
+    data = services.KeyData(
+        kind=form.get("kind", ""),
+        usage_unit=form.get("usage_unit", "").strip(),
+        basis_note=form.get("basis_note", "").strip()[:500],
+    )
+    if data.kind == KeyKind.MIXED.value:
+        try:
+            data.base_percent = parse_percent(form.get("base_percent", ""))
+        except SharingKeyError as exc:
+            errors["base_percent"] = exc.message
+    for partner in services.partners_in_year(cooperation.id, year):
+        mid = partner.municipality_id
+        entry = services.EntryData(
+            municipality_id=mid,
+            population_source=form.get(f"source_{mid}", "").strip(),
+            change_reason=form.get(f"reason_{mid}", "").strip(),
+        )
+        if data.kind in (KeyKind.POPULATION.value, KeyKind.MIXED.value):
+            raw = form.get(f"population_{mid}", "").replace(".", "").strip()
+            if raw.isdigit():
+                entry.population = int(raw)
+            else:
+                errors[f"population_{mid}"] = "Bitte die Einwohnerzahl als ganze Zahl angeben."
+            stichtag = form.get(f"stichtag_{mid}", "").strip()
+            entry.population_date = _parse_date(stichtag)
+            if entry.population_date is None:
+                errors[f"stichtag_{mid}"] = "Bitte den Stichtag angeben (TT.MM.JJJJ)."
+        if data.kind == KeyKind.PERCENTAGES.value:
+            try:
+                entry.percent = parse_percent(form.get(f"percent_{mid}", ""))
+            except SharingKeyError as exc:
+                errors[f"percent_{mid}"] = exc.message
+        if data.kind == KeyKind.USAGE.value:
+            raw = form.get(f"units_{mid}", "").replace(".", "").replace(",", ".").strip()
+            try:
+                entry.usage_units = Decimal(raw)
+                if not entry.usage_units.is_finite() or entry.usage_units < 0:
+                    raise InvalidOperation
+                if entry.usage_units.as_tuple().exponent < -3:  # type: ignore[operator]
+                    raise InvalidOperation
+            except (InvalidOperation, ValueError):
+                errors[f"units_{mid}"] = (
+                    "Bitte die Nutzungseinheiten als Zahl angeben "
+                    "(höchstens drei Nachkommastellen)."
+                )
+        data.entries.append(entry)
+    return data, errors
+
+
+def _parse_date(text: str) -> date | None:
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+@bp.route(COOP + "/schluessel/<int:year>", methods=["GET", "POST"])
+def key(cooperation_id: int, year: int) -> Response:
+    """The key of a budget year: weights, percentages and how every cent falls."""
+    if request.method == "POST":
+        cooperation, role = load_cooperation(cooperation_id, *KEY_EDITORS)
+    else:
+        cooperation, role = load_cooperation(cooperation_id)
+    if not 1990 <= year <= 2200:
+        abort(404)
+    stored = services.key_for(cooperation.id, year)
+    errors: dict[str, str] = {}
+    message = None
+    status = 200
+    conflict = False
+    if request.method == "POST":
+        data, errors = _posted_key(cooperation, year)
+        if not errors:
+            try:
+                services.save_key(cooperation, year, data, version=_posted_version())
+            except (services.StaleVersion, StaleDataError):
+                db.session.rollback()
+                conflict = True
+                status = 409
+            except services.CostError as exc:
+                db.session.rollback()
+                if exc.field:
+                    errors[exc.field] = str(exc)
+                else:
+                    message = str(exc)
+            else:
+                db.session.commit()
+                flash(f"Der Verteilungsschlüssel {year} ist gespeichert.", "success")
+                return _done(url_for("costs.key", cooperation_id=cooperation.id, year=year))
+        if errors or message:
+            status = form_status(False)
+        stored = services.key_for(cooperation.id, year)
+        if status != 409:
+            entries = data.entries
+            values = data
+        else:
+            entries, values = _stored_entries(cooperation, year, stored), stored
+    else:
+        entries = _stored_entries(cooperation, year, stored)
+        values = stored
+    amount, amount_error = _example_amount()
+    return render(
+        "costs/key.html",
+        cooperation=cooperation,
+        role=role,
+        year=year,
+        key=stored,
+        values=values,
+        rows=_key_rows(cooperation, year, stored, entries),
+        kinds=list(KeyKind),
+        errors=errors,
+        message=message,
+        conflict=conflict,
+        may_edit=role in KEY_EDITORS and not services.is_closed(cooperation.id, year),
+        example=amount,
+        example_error=amount_error,
+        explained=_explained(cooperation, year, stored, amount),
+        tie_break=TIE_BREAK_RULE,
+        status=status,
+    )
+
+
+def _stored_entries(cooperation: Cooperation, year: int, key: Any) -> list[services.EntryData]:
+    defaults = services.default_entries(cooperation.id, year)
+    if key is None:
+        return defaults
+    stored = {
+        e.municipality_id: services.EntryData(
+            municipality_id=e.municipality_id,
+            population=e.population,
+            population_date=e.population_date,
+            population_source=e.population_source,
+            change_reason=e.change_reason,
+            percent=e.percent,
+            usage_units=e.usage_units,
+        )
+        for e in key.entries
+    }
+    return [stored.get(d.municipality_id, d) for d in defaults]
+
+
+# --- booking ------------------------------------------------------------------------------------
+
+
+def _cost_data(form: CostForm) -> services.CostData:
+    return services.CostData(
+        booking_date=form.booking_date.data,
+        budget_year=form.budget_year.data,
+        text=form.text.data or "",
+        category=form.category.data or "",
+        kind=form.kind.data,
+        amount=form.amount.amount,  # type: ignore[arg-type]
+        net_amount=form.net_amount.amount,
+        vat_amount=form.vat_amount.amount,
+        paid_by_id=form.paid_by_id.data,
+    )
+
+
+def _render_form(
+    cooperation: Cooperation, form: CostForm, cost: Cost | None, status: int, conflict: Any = None
+) -> Response:
+    return render(
+        "costs/form.html",
+        "costs/_form.html",
+        cooperation=cooperation,
+        form=form,
+        cost=cost,
+        conflict=conflict,
+        status=status,
+    )
+
+
+@bp.route(COOP + "/neu", methods=["GET", "POST"])
+def create(cooperation_id: int) -> Response:
+    """Book a cost (Kämmerei): German amount, shares by the year's key."""
+    cooperation, _role = load_cooperation(cooperation_id, *BOOKERS)
+    form = CostForm()
+    form.paid_by_id.choices = _partner_choices(cooperation, "– federführende Kommune –")
+    if request.method == "GET":
+        today = _today()
+        form.booking_date.data = today
+        form.budget_year.data = today.year
+        form.kind.data = "kosten"
+    elif form.validate_on_submit():
+        try:
+            cost = services.book_cost(cooperation, _cost_data(form), by=current_user)
+        except services.CostError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Die Kosten „{cost.text}“ sind als Entwurf gebucht.", "success")
+            return _done(_cost_url(cost))
+    return _render_form(cooperation, form, None, form_status(not form.is_submitted()))
+
+
+def _edit_form(cooperation: Cooperation, cost: Cost) -> CostForm:
+    form = CostForm(formdata=None, obj=cost)
+    form.paid_by_id.choices = _partner_choices(cooperation, "– federführende Kommune –")
+    form.kind.data = cost.kind.value
+    form.amount.data = format_eur(cost.amount).removesuffix("\u00a0€")
+    form.net_amount.data = (
+        format_eur(cost.net_amount).removesuffix("\u00a0€") if cost.net_amount is not None else ""
+    )
+    form.vat_amount.data = (
+        format_eur(cost.vat_amount).removesuffix("\u00a0€") if cost.vat_amount is not None else ""
+    )
+    form.version.data = str(cost.version)
+    return form
+
+
+@bp.route(COOP + "/<int:cost_id>/bearbeiten", methods=["GET", "POST"])
+def edit(cooperation_id: int, cost_id: int) -> Response:
+    """Edit a draft (Kämmerei); a stale version answers 409 with the current values."""
+    cooperation, _role, cost = _load_cost(cooperation_id, cost_id, *BOOKERS)
+    if request.method == "GET":
+        return _render_form(cooperation, _edit_form(cooperation, cost), cost, 200)
+    form = CostForm()
+    form.paid_by_id.choices = _partner_choices(cooperation, "– federführende Kommune –")
+    if form.validate_on_submit():
+        try:
+            services.update_cost(
+                cooperation, cost, _cost_data(form), version=_posted_version(), by=current_user
+            )
+        except (services.StaleVersion, StaleDataError):
+            db.session.rollback()
+            db.session.expire_all()
+            current = services.get_cost(cooperation.id, cost_id)
+            if current is None:
+                abort(404)
+            conflict = {"changed_by": services.last_change("Cost", current.id)}
+            return _render_form(
+                cooperation, _edit_form(cooperation, current), current, 409, conflict
+            )
+        except services.CostError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash("Änderungen gespeichert.", "success")
+            return _done(_cost_url(cost))
+    return _render_form(cooperation, form, cost, form_status(False))
+
+
+@bp.get(COOP + "/<int:cost_id>")
+def show(cooperation_id: int, cost_id: int) -> Response:
+    """One cost with its shares to the cent and how they were computed."""
+    cooperation, role, cost = _load_cost(cooperation_id, cost_id)
+    return _show(cooperation, role, cost)
+
+
+def _show(
+    cooperation: Cooperation,
+    role: Role,
+    cost: Cost,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    conflict: bool = False,
+    reject_form: RejectForm | None = None,
+) -> Response:
+    shares = services.shares_of(cost.id)
+    weight_sum = sum((s.weight for s in shares), Decimal(0))
+    return render(
+        "costs/show.html",
+        cooperation=cooperation,
+        role=role,
+        cost=cost,
+        shares=shares,
+        share_sum=sum((s.amount for s in shares), Decimal("0.00")),
+        percent=lambda s: Fraction(s.weight) * 100 / Fraction(weight_sum) if weight_sum else 0,
+        may_book=role in BOOKERS,
+        closed=services.is_closed(cooperation.id, cost.budget_year),
+        is_own=current_user.id in (cost.submitted_by_id, cost.created_by_id),
+        action_form=VersionForm(),
+        reject_form=reject_form or RejectForm(),
+        error=error,
+        conflict=conflict,
+        changed_by=services.last_change("Cost", cost.id),
+        tie_break=TIE_BREAK_RULE,
+        status=status,
+    )
+
+
+def _action(cooperation_id: int, cost_id: int, apply: Any, done: str) -> Response:
+    """Run a state change on a cost; errors re-render the cost page (nothing written)."""
+    cooperation, role, cost = _load_cost(cooperation_id, cost_id, *BOOKERS)
+    form = RejectForm() if apply is _reject else VersionForm()
+    if not form.validate_on_submit():
+        return _show(
+            cooperation, role, cost, status=form_status(False), reject_form=_as_reject(form)
+        )
+    try:
+        result = apply(cooperation, cost, form)
+    except (services.StaleVersion, StaleDataError):
+        db.session.rollback()
+        db.session.expire_all()
+        current = services.get_cost(cooperation.id, cost_id)
+        if current is None:
+            abort(404)
+        return _show(cooperation, role, current, status=409, conflict=True)
+    except services.FourEyesError as exc:
+        db.session.rollback()
+        return _show(cooperation, role, cost, status=403, error=str(exc))
+    except services.CostError as exc:
+        db.session.rollback()
+        db.session.expire_all()
+        return _show(cooperation, role, cost, status=form_status(False), error=str(exc))
+    db.session.commit()
+    flash(done, "success")
+    return _done(_cost_url(result if isinstance(result, Cost) else cost))
+
+
+def _as_reject(form: FlaskForm) -> RejectForm | None:
+    return form if isinstance(form, RejectForm) else None
+
+
+def _reject(cooperation: Cooperation, cost: Cost, form: RejectForm) -> None:
+    services.reject_cost(cost, form.reason.data or "", version=_posted_version(), by=current_user)
+
+
+@bp.post(COOP + "/<int:cost_id>/einreichen")
+def submit(cooperation_id: int, cost_id: int) -> Response:
+    """Entwurf → eingereicht (Kämmerei)."""
+
+    def apply(_c: Cooperation, cost: Cost, _f: FlaskForm) -> None:
+        services.submit_cost(cost, version=_posted_version(), by=current_user)
+
+    return _action(cooperation_id, cost_id, apply, "Zur Freigabe eingereicht.")
+
+
+@bp.post(COOP + "/<int:cost_id>/freigeben")
+def approve(cooperation_id: int, cost_id: int) -> Response:
+    """eingereicht → freigegeben, by a second treasurer (four-eyes)."""
+
+    def apply(_c: Cooperation, cost: Cost, _f: FlaskForm) -> None:
+        services.approve_cost(cost, version=_posted_version(), by=current_user)
+
+    return _action(cooperation_id, cost_id, apply, "Freigegeben: Die Kosten zählen jetzt.")
+
+
+@bp.post(COOP + "/<int:cost_id>/ablehnen")
+def reject(cooperation_id: int, cost_id: int) -> Response:
+    """eingereicht → abgelehnt, with a reason."""
+    return _action(cooperation_id, cost_id, _reject, "Abgelehnt.")
+
+
+@bp.post(COOP + "/<int:cost_id>/stornieren")
+def cancel(cooperation_id: int, cost_id: int) -> Response:
+    """Storno of an approved cost: a counter-entry draft; nothing is deleted."""
+
+    def apply(cooperation: Cooperation, cost: Cost, _f: FlaskForm) -> Cost:
+        return services.cancel_cost(
+            cooperation, cost, version=_posted_version(), by=current_user, today=_today()
+        )
+
+    return _action(cooperation_id, cost_id, apply, "Die Gegenbuchung (Storno) ist angelegt.")
+
+
+# --- payments, year closing, exports ------------------------------------------------------------
+
+
+@bp.route(COOP + "/zahlungen/neu", methods=["GET", "POST"])
+def payment(cooperation_id: int) -> Response:
+    """Book a payment of a partner (Kämmerei)."""
+    cooperation, _role = load_cooperation(cooperation_id, *BOOKERS)
+    form = PaymentForm()
+    form.municipality_id.choices = _partner_choices(cooperation, "– bitte wählen –")
+    form.recipient_id.choices = _partner_choices(cooperation, "– federführende Kommune –")
+    if request.method == "GET":
+        today = _today()
+        form.paid_on.data = today
+        form.budget_year.data = _year()
+        form.kind.data = "abschlag"
+    elif form.validate_on_submit():
+        data = services.PaymentData(
+            paid_on=form.paid_on.data,
+            budget_year=form.budget_year.data,
+            municipality_id=form.municipality_id.data,
+            recipient_id=form.recipient_id.data,
+            kind=form.kind.data,
+            amount=form.amount.amount,  # type: ignore[arg-type]
+            note=form.note.data or "",
+        )
+        try:
+            services.book_payment(cooperation, data, by=current_user)
+        except services.CostError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash("Die Zahlung ist gebucht.", "success")
+            return _done(
+                url_for("costs.index", cooperation_id=cooperation.id, jahr=data.budget_year)
+            )
+    return render(
+        "costs/payment.html",
+        "costs/_payment_form.html",
+        cooperation=cooperation,
+        form=form,
+        status=form_status(not form.is_submitted()),
+    )
+
+
+@bp.post(COOP + "/jahresabschluss/<int:year>")
+def close_year(cooperation_id: int, year: int) -> Response:
+    """Close a budget year (Kämmerei): nothing in it changes any more."""
+    cooperation, _role = load_cooperation(cooperation_id, *BOOKERS)
+    target = url_for("costs.index", cooperation_id=cooperation.id, jahr=year)
+    if not VersionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.close_year(cooperation, year, by=current_user)
+    except services.CostError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(target)
+    db.session.commit()
+    flash(f"Das Haushaltsjahr {year} ist abgeschlossen.", "success")
+    return redirect(target)
+
+
+@bp.get(COOP + "/abrechnung/<int:year>/<int:municipality_id>.<any(csv, xlsx):fmt>")
+def statement(cooperation_id: int, year: int, municipality_id: int, fmt: str) -> Response:
+    """A partner's statement of the budget year as CSV or XLSX (every role reads)."""
+    cooperation, _role = load_cooperation(cooperation_id)
+    balance = services.balance_for(cooperation.id, year, municipality_id)
+    if balance is None:
+        abort(404)
+    lines = services.statement_lines(cooperation.id, year, municipality_id)
+    payments = [
+        p
+        for p in services.payments_of(cooperation.id, year)
+        if municipality_id in (p.municipality_id, p.recipient_id)
+    ]
+    build = exports.to_csv if fmt == "csv" else exports.to_xlsx
+    return build(cooperation, year, balance, lines, payments)
