@@ -1,0 +1,1 @@
+"""Notifications: events fan out to per-recipient deliveries (outbox), workers send them."""

@@ -1,0 +1,130 @@
+"""The transactional outbox: an event becomes one delivery per recipient in the same commit.
+
+After the commit a relay task is nudged so the mail leaves at once; if the broker is down
+the nudge is dropped and the beat relay finds the pending rows a few seconds later.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from koopboard.extensions import db
+from koopboard.models import (
+    Membership,
+    NotificationDelivery,
+    NotificationEvent,
+    NotificationPreference,
+    NotificationSettings,
+    User,
+)
+from koopboard.notifications import preferences
+
+log = logging.getLogger(__name__)
+NUDGE_KEY = "koopboard_notify_nudge"
+HOOKED_KEY = "koopboard_notify_hooked"
+
+
+def recipients(event: NotificationEvent) -> list[int]:
+    """Ids of active users with a role in the event's cooperation, except the actor."""
+    stmt = (
+        select(User.id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.cooperation_id == event.cooperation_id,
+            User.is_active_account.is_(True),
+        )
+        .order_by(User.id)
+    )
+    if event.actor_id is not None:
+        stmt = stmt.where(User.id != event.actor_id)
+    return list(db.session.scalars(stmt))
+
+
+def modes_for(user_ids: list[int], event_type: str, cooperation_id: int) -> dict[int, str]:
+    """``preferences.mode_for`` for many users in two queries (an event may reach hundreds)."""
+    if len(user_ids) <= 3:
+        return {u: preferences.mode_for(u, event_type, cooperation_id) for u in user_ids}
+    paused = set(
+        db.session.scalars(
+            select(NotificationSettings.user_id).where(
+                NotificationSettings.user_id.in_(user_ids), NotificationSettings.paused.is_(True)
+            )
+        )
+    )
+    general: dict[int, str] = {}
+    override: dict[int, str] = {}
+    rows = db.session.execute(
+        select(
+            NotificationPreference.user_id,
+            NotificationPreference.cooperation_id,
+            NotificationPreference.mode,
+        ).where(
+            NotificationPreference.user_id.in_(user_ids),
+            NotificationPreference.event_type == event_type,
+            (NotificationPreference.cooperation_id == cooperation_id)
+            | NotificationPreference.cooperation_id.is_(None),
+        )
+    )
+    for user_id, coop_id, mode in rows:
+        (general if coop_id is None else override)[user_id] = mode
+    return {
+        u: "off" if u in paused else override.get(u) or general.get(u) or "immediate"
+        for u in user_ids
+    }
+
+
+def publish(event: NotificationEvent) -> list[NotificationDelivery]:
+    """Store the event and its deliveries in the caller's transaction (the caller commits)."""
+    db.session.add(event)
+    db.session.flush()
+    deliveries = []
+    user_ids = recipients(event)
+    modes = modes_for(user_ids, event.event_type, event.cooperation_id)
+    for user_id in user_ids:
+        mode = modes[user_id]
+        # "off" is still recorded (skipped) so the in-app list shows the event.
+        status = "skipped" if mode == "off" else "pending"
+        deliveries.append(
+            NotificationDelivery(event_id=event.id, user_id=user_id, mode=mode, status=status)
+        )
+    db.session.add_all(deliveries)
+    db.session.flush()
+    if any(d.mode == "immediate" and d.status == "pending" for d in deliveries):
+        _nudge_after_commit(db.session())
+    return deliveries
+
+
+def _nudge_after_commit(session: Session) -> None:
+    session.info[NUDGE_KEY] = True
+    if not session.info.get(HOOKED_KEY):
+        sa_event.listen(session, "after_commit", _after_commit)
+        sa_event.listen(session, "after_rollback", _after_rollback)
+        session.info[HOOKED_KEY] = True
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(NUDGE_KEY, None)
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(NUDGE_KEY, False):
+        nudge_relay()
+
+
+def nudge_relay() -> None:
+    """Ask a worker to relay now; never fails the caller (the beat relay is the safety net)."""
+    if current_app.config.get("CELERY_TASK_ALWAYS_EAGER"):
+        return  # tests run the relay explicitly; inline sending inside a commit hook is wrong
+    celery = current_app.extensions["celery"]  # this app's broker, not the last app created
+    try:
+        # One quick connection attempt: a user's save must not wait on a broken broker.
+        with celery.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1)
+            celery.send_task("tasks.notifications.relay", retry=False, connection=conn)
+    except Exception:  # noqa: BLE001 (any broker failure: the row is safe in the database)
+        log.warning("Relay nudge failed; the beat relay will pick the deliveries up.")

@@ -1,0 +1,273 @@
+"""Views for notifications: the in-app list, the settings page and the unsubscribe link.
+
+Everything needs a signed-in user except the unsubscribe link, which is authorized by its
+signed token alone (mail clients post it without a session, RFC 8058).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_htmx import make_response as htmx_response
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from koopboard.domain.notifications import DeliveryMode, EventType
+from koopboard.extensions import csrf, db, htmx, login_manager
+from koopboard.notifications import inbox, preferences
+from koopboard.notifications import unsubscribe as links
+from koopboard.notifications.forms import ActionForm, OverrideForm, SettingsForm
+from koopboard.web import form_status, render
+
+bp = Blueprint("notifications", __name__, url_prefix="/benachrichtigungen")
+
+CHANGED_EVENT = "notifications-changed"
+MODE_PREFIX = "modus-"
+PUBLIC_ENDPOINTS = frozenset({"notifications.unsubscribe"})
+
+
+@bp.before_request
+def _require_login() -> Response | None:
+    """Every page here needs a signed-in user, except the token-guarded unsubscribe link."""
+    if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
+        return None
+    return login_manager.unauthorized()
+
+
+@bp.app_context_processor
+def _bell() -> dict[str, Any]:
+    return {"unread_notifications": _unread_for_bell}
+
+
+def _unread_for_bell() -> int | None:
+    """The header's unread count: one COUNT per request, None if it cannot be had."""
+    if not current_user.is_authenticated:
+        return None
+    if "unread_notifications" not in g:
+        try:
+            g.unread_notifications = inbox.unread_count(current_user.id)
+        except SQLAlchemyError:  # an error page must still render
+            db.session.rollback()
+            g.unread_notifications = None
+    return g.unread_notifications
+
+
+def _page_number() -> int:
+    raw = request.values.get("seite", "1")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+
+
+def _changed(response: Response) -> Response:
+    """Tell the bell (and anything listening) that the unread count changed."""
+    return htmx_response(response, trigger={CHANGED_EVENT: True})
+
+
+# --- the list ---------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index() -> Response:
+    """The user's notifications, newest first, paginated."""
+    listing = inbox.page_of(current_user.id, _page_number())
+    return render(
+        "notifications/index.html",
+        "notifications/_list.html",
+        listing=listing,
+        action_form=ActionForm(),
+    )
+
+
+@bp.get("/glocke")
+def bell() -> Response:
+    """The header's bell link alone (htmx reloads it on ``notifications-changed``)."""
+    return render("notifications/_bell.html")
+
+
+@bp.post("/<int:delivery_id>/gelesen")
+def mark_read(delivery_id: int) -> Response:
+    """Mark one notification read; htmx gets the updated row."""
+    if not inbox.mark_read(current_user.id, delivery_id):
+        abort(404)
+    db.session.commit()
+    if not htmx:
+        return redirect(url_for("notifications.index", seite=_page_number()))
+    item = inbox.item_of(current_user.id, delivery_id)
+    response = render(
+        "notifications/index.html",
+        "notifications/_item.html",
+        item=item,
+        listing=inbox.Page([], _page_number(), False),
+        action_form=ActionForm(),
+    )
+    return _changed(response)
+
+
+@bp.post("/alle-gelesen")
+def mark_all_read() -> Response:
+    """Mark every notification read; htmx gets the list again."""
+    count = inbox.mark_all_read(current_user.id)
+    db.session.commit()
+    if not htmx:
+        flash(_("%(n)d Benachrichtigungen als gelesen markiert.", n=count), "success")
+        return redirect(url_for("notifications.index", seite=_page_number()))
+    response = render(
+        "notifications/index.html",
+        "notifications/_list.html",
+        listing=inbox.page_of(current_user.id, _page_number()),
+        action_form=ActionForm(),
+    )
+    return _changed(response)
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+def _posted_modes() -> dict[str, str]:
+    """The ``modus-<event type>`` radios of the form (validated by the service)."""
+    return {
+        key[len(MODE_PREFIX) :]: value
+        for key, value in request.form.items()
+        if key.startswith(MODE_PREFIX)
+    }
+
+
+def _settings_page(
+    form: SettingsForm,
+    override_form: OverrideForm,
+    *,
+    modes: dict[str, str] | None = None,
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> Response:
+    user_id = current_user.id
+    return render(
+        "notifications/settings.html",
+        status=status,
+        form=form,
+        override_form=override_form,
+        modes=modes or preferences.general_modes(user_id),
+        errors=errors or [],
+        event_types=list(EventType),
+        delivery_modes=list(DeliveryMode),
+        overrides=preferences.overrides_of(user_id),
+        has_cooperations=bool(override_form.cooperation_id.choices[1:]),
+        action_form=ActionForm(),
+        event_label=_event_label,
+        mode_label=_mode_label,
+    )
+
+
+def _event_label(key: str) -> str:
+    return _(EventType(key).label) if key in preferences.EVENT_TYPES else key
+
+
+def _mode_label(key: str) -> str:
+    return _(DeliveryMode(key).label) if key in preferences.MODES else key
+
+
+def _override_form() -> OverrideForm:
+    form = OverrideForm(formdata=None) if request.method == "GET" else OverrideForm()
+    form.set_cooperations(preferences.cooperations_of(current_user.id))
+    return form
+
+
+@bp.route("/einstellungen", methods=["GET", "POST"])
+def settings() -> Response:
+    """Per event type: immediately, digest or off; the digest schedule; pause all."""
+    override_form = OverrideForm(formdata=None)
+    override_form.set_cooperations(preferences.cooperations_of(current_user.id))
+    if request.method == "GET":
+        stored = preferences.settings_for(current_user.id)
+        form = SettingsForm(formdata=None)
+        form.digest_days.data = [int(d) for d in stored.digest_days.split(",") if d]
+        form.digest_hour.data = stored.digest_hour
+        form.paused.data = stored.paused
+        return _settings_page(form, override_form)
+    form = SettingsForm()
+    posted = _posted_modes()
+    if form.validate_on_submit():
+        try:
+            preferences.save_settings(
+                current_user.id,
+                modes=posted,
+                digest_days=form.digest_days.data or [],
+                digest_hour=form.digest_hour.data,
+                paused=form.paused.data,
+            )
+        except preferences.PreferenceError as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Ihre Einstellungen sind gespeichert."), "success")
+            return redirect(url_for("notifications.settings"))
+    modes = preferences.general_modes(current_user.id)
+    modes.update({k: v for k, v in posted.items() if k in modes})
+    return _settings_page(
+        form, override_form, modes=modes, errors=form.form_errors, status=form_status(False)
+    )
+
+
+@bp.post("/einstellungen/ausnahmen")
+def add_override() -> Response:
+    """Add or change the exception for one cooperation and event type."""
+    override_form = _override_form()
+    if override_form.validate_on_submit():
+        try:
+            preferences.set_override(
+                current_user.id,
+                int(override_form.cooperation_id.data),
+                override_form.event_type.data,
+                override_form.mode.data,
+            )
+        except preferences.PreferenceError as exc:
+            db.session.rollback()
+            override_form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Die Ausnahme ist gespeichert."), "success")
+            return redirect(url_for("notifications.settings") + "#ausnahmen")
+    stored = preferences.settings_for(current_user.id)
+    form = SettingsForm(formdata=None)
+    form.digest_days.data = [int(d) for d in stored.digest_days.split(",") if d]
+    form.digest_hour.data = stored.digest_hour
+    form.paused.data = stored.paused
+    return _settings_page(form, override_form, status=form_status(False))
+
+
+@bp.post("/einstellungen/ausnahmen/<int:preference_id>/entfernen")
+def remove_override(preference_id: int) -> Response:
+    """Remove one of the user's exceptions (another user's: 404)."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not preferences.remove_override(current_user.id, preference_id):
+        abort(404)
+    db.session.commit()
+    flash(_("Die Ausnahme ist entfernt."), "success")
+    return redirect(url_for("notifications.settings") + "#ausnahmen")
+
+
+# --- unsubscribe ------------------------------------------------------------------------
+
+
+@bp.route("/abmelden/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe(token: str) -> Response:
+    """Confirm (GET) or do (POST, also RFC 8058 one-click) the unsubscribe of one event type."""
+    try:
+        user, event_type = (
+            links.load_token(token) if request.method == "GET" else links.unsubscribe(token)
+        )
+    except links.UnsubscribeError as exc:
+        db.session.rollback()
+        return render("notifications/unsubscribe.html", status=400, error=str(exc))
+    if request.method == "POST":
+        db.session.commit()
+    return render(
+        "notifications/unsubscribe.html",
+        done=request.method == "POST",
+        event_label=_(event_type.label),
+        email=user.email,
+    )
