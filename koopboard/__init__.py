@@ -81,16 +81,20 @@ def _register_blueprints(app: Flask) -> None:
     from koopboard.admin import bp as admin_bp
     from koopboard.auth.views import bp as auth_bp
     from koopboard.cooperations import bp as cooperations_bp
+    from koopboard.costs import bp as costs_bp
     from koopboard.devmail import bp as devmail_bp
     from koopboard.main import bp as main_bp
     from koopboard.milestones import bp as milestones_bp
     from koopboard.municipalities import bp as municipalities_bp
+    from koopboard.notifications.views import bp as notifications_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(cooperations_bp)
     app.register_blueprint(milestones_bp)
+    app.register_blueprint(costs_bp)
     app.register_blueprint(municipalities_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(notifications_bp)
     if app.config["KOOP_ENV"] == "development" or app.config.get("DEV_MAIL_VIEW"):
         app.register_blueprint(devmail_bp)

@@ -43,6 +43,21 @@ class Config:
     # Absolute base for links in e-mails (no request context in workers).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    # Notification delivery: retries are scheduled on the delivery row (next_attempt_at) and
+    # picked up by the beat relay, never by Celery countdowns, so a lost task cannot lose a mail.
+    NOTIFY_RETRY_BASE_SECONDS = float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "30"))
+    NOTIFY_RETRY_CAP_SECONDS = float(os.environ.get("NOTIFY_RETRY_CAP_SECONDS", "3600"))
+    NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "8"))
+    # How long a claimed delivery stays with one worker before the relay hands it out again.
+    NOTIFY_CLAIM_SECONDS = float(os.environ.get("NOTIFY_CLAIM_SECONDS", "300"))
+    NOTIFY_RELAY_BATCH = int(os.environ.get("NOTIFY_RELAY_BATCH", "500"))
+    NOTIFY_RELAY_INTERVAL_SECONDS = float(os.environ.get("NOTIFY_RELAY_INTERVAL_SECONDS", "5"))
+    NOTIFY_DUE_SOON_DAYS = int(os.environ.get("NOTIFY_DUE_SOON_DAYS", "7"))
+    NOTIFY_OVERDUE_REPEAT_DAYS = int(os.environ.get("NOTIFY_OVERDUE_REPEAT_DAYS", "7"))
+    # Redis redelivers an unacknowledged task after this many seconds; longer than the claim
+    # and the longest retry delay, so a slow task is never run twice by the broker itself.
+    CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "7200"))
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

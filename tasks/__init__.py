@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery, Task
 from flask import Flask
+
+
+def _beat_schedule(app: Flask) -> dict[str, dict[str, Any]]:
+    """Relay every few seconds, digests every minute, date alerts every 15 minutes."""
+    relay_every = app.config["NOTIFY_RELAY_INTERVAL_SECONDS"]
+    return {
+        "notifications-relay": {
+            "task": "tasks.notifications.relay",
+            "schedule": relay_every,
+            # A tick nobody ran in time is superseded by the next one.
+            "options": {"expires": max(relay_every * 2, 1)},
+        },
+        "notifications-digests": {"task": "tasks.notifications.queue_digests", "schedule": 60.0},
+        "notifications-date-alerts": {
+            "task": "tasks.notifications.date_alerts",
+            "schedule": 15 * 60.0,
+        },
+    }
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -26,7 +46,12 @@ def celery_init_app(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         timezone="Europe/Berlin",
         enable_utc=True,
-        include=["tasks.mail"],
+        include=["tasks.mail", "tasks.notifications"],
+        # Redis redelivers a task nobody acknowledged after this many seconds. Longer than a
+        # delivery claim and the longest retry delay; retries live on the delivery row and the
+        # beat relay, not in Celery countdowns, so a lost task is found again either way.
+        broker_transport_options={"visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"]},
+        beat_schedule=_beat_schedule(app),
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app

@@ -1,8 +1,8 @@
-"""Platform admin (Betreiber): invite the first user of a municipality."""
+"""Platform admin (Betreiber): invite the first user of a municipality; failed e-mails."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -16,6 +16,8 @@ from koopboard.auth import services as accounts
 from koopboard.auth.views import send_token_mail_after_commit
 from koopboard.extensions import db
 from koopboard.models import AccountToken, Municipality
+from koopboard.notifications import delivery
+from koopboard.notifications.outbox import nudge_relay
 from koopboard.web import form_status, render
 
 bp = Blueprint("admin", __name__, url_prefix="/verwaltung")
@@ -42,6 +44,10 @@ class AdminInviteForm(FlaskForm):
             Length(max=254),
         ],
     )
+
+
+class RetryForm(FlaskForm):
+    """CSRF-only form for the "erneut versuchen" buttons."""
 
 
 @bp.before_request
@@ -90,3 +96,29 @@ def invite() -> Response:
     return render(
         "admin/invite.html", form=form, pending=pending, status=form_status(not form.is_submitted())
     )
+
+
+@bp.get("/zustellungen")
+def deliveries() -> Response:
+    """Failed notification e-mails (deliveries and digests), newest first."""
+    number = request.args.get("seite", 1, type=int) or 1
+    return render(
+        "admin/deliveries.html", listing=delivery.failed_page(number), retry_form=RetryForm()
+    )
+
+
+@bp.post("/zustellungen/<any(delivery, digest):kind>/<int:row_id>/erneut")
+def retry_delivery(kind: str, row_id: int) -> Response:
+    """Queue a failed e-mail again: pending, attempts back to zero."""
+    form = RetryForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if delivery.retry_failed(kind, row_id):
+        db.session.commit()
+        nudge_relay()
+        flash(_("Die E-Mail wird erneut zugestellt."), "success")
+    else:
+        db.session.rollback()
+        flash(_("Diese Zustellung ist nicht (mehr) fehlgeschlagen."), "error")
+    page = request.form.get("seite", 1, type=int) or 1
+    return redirect(url_for("admin.deliveries", seite=page))

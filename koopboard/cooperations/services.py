@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import lazyload
 
 from koopboard.domain.catalog import CooperationStatus, Handlungsfeld, Rechtsform, Role
+from koopboard.domain.notifications import EventType
 from koopboard.extensions import db
 from koopboard.models import (
     Cooperation,
@@ -18,8 +20,10 @@ from koopboard.models import (
     HistoryEntry,
     Membership,
     Municipality,
+    NotificationEvent,
     User,
 )
+from koopboard.notifications.outbox import publish
 
 
 class CooperationError(ValueError):
@@ -47,6 +51,39 @@ class CooperationData:
     status: str
     start_date: date
     end_date: date | None
+
+
+def _actor_id(by: User | None) -> int | None:
+    """The acting user: ``by`` if given, else the signed-in user of the request (if any)."""
+    if by is not None:
+        return by.id
+    from flask import has_request_context
+    from flask_login import current_user
+
+    if has_request_context() and current_user.is_authenticated:
+        return current_user.id
+    return None
+
+
+def _event(
+    cooperation: Cooperation,
+    event_type: EventType,
+    record_type: str,
+    record_id: int,
+    by: User | None,
+    **payload: Any,
+) -> None:
+    """Publish a notification event in the caller's transaction (the view commits)."""
+    publish(
+        NotificationEvent(
+            cooperation_id=cooperation.id,
+            event_type=event_type.value,
+            record_type=record_type,
+            record_id=record_id,
+            actor_id=_actor_id(by),
+            payload=payload,
+        )
+    )
 
 
 def _check(data: CooperationData) -> None:
@@ -122,7 +159,12 @@ def search_municipalities(query: str, limit: int = 20) -> list[Municipality]:
 
 
 def add_partner(
-    cooperation: Cooperation, *, ags: str, joined_on: date, council_resolution_on: date | None
+    cooperation: Cooperation,
+    *,
+    ags: str,
+    joined_on: date,
+    council_resolution_on: date | None,
+    by: User | None = None,
 ) -> CooperationPartner:
     """Add the municipality with this AGS as partner (once, not before the start)."""
     municipality = db.session.scalar(select(Municipality).where(Municipality.ags == ags))
@@ -152,6 +194,15 @@ def add_partner(
     )
     db.session.add(partner)
     db.session.flush()
+    _event(
+        cooperation,
+        EventType.PARTNER_JOINED,
+        "CooperationPartner",
+        partner.id,
+        by,
+        municipality=municipality.name,
+        joined_on=joined_on.isoformat(),
+    )
     return partner
 
 
@@ -161,8 +212,11 @@ def update_partner(
     joined_on: date,
     left_on: date | None,
     council_resolution_on: date | None,
+    by: User | None = None,
 ) -> None:
-    """Change a partner's dates; the lead municipality cannot leave."""
+    """Change a partner's dates; the lead municipality cannot leave.
+
+    A newly set leave date tells the cooperation's members ("partner.left")."""
     if left_on and left_on < joined_on:
         raise CooperationError(_("Der Austritt darf nicht vor dem Beitritt liegen."), "left_on")
     if partner.municipality_id == partner.cooperation.lead_municipality_id and left_on:
@@ -173,10 +227,21 @@ def update_partner(
             ),
             "left_on",
         )
+    newly_left = left_on is not None and partner.left_on is None
     partner.joined_on = joined_on
     partner.left_on = left_on
     partner.council_resolution_on = council_resolution_on
     db.session.flush()
+    if newly_left:
+        _event(
+            partner.cooperation,
+            EventType.PARTNER_LEFT,
+            "CooperationPartner",
+            partner.id,
+            by,
+            municipality=partner.municipality.name,
+            left_on=left_on.isoformat(),
+        )
 
 
 def remove_partner(partner: CooperationPartner) -> None:
@@ -227,8 +292,12 @@ def eligible_users(cooperation: Cooperation) -> list[User]:
     )
 
 
-def grant_role(cooperation: Cooperation, *, user_id: int, role: str) -> Membership:
-    """Give a user of a current partner municipality a role (one per cooperation)."""
+def grant_role(
+    cooperation: Cooperation, *, user_id: int, role: str, by: User | None = None
+) -> Membership:
+    """Give a user of a current partner municipality a role (one per cooperation).
+
+    The event goes to everyone with a role, the new member included (but not the actor)."""
     user = db.session.get(User, user_id)
     if user is None or user not in eligible_users(cooperation):
         raise CooperationError(
@@ -238,6 +307,16 @@ def grant_role(cooperation: Cooperation, *, user_id: int, role: str) -> Membersh
     membership = Membership(cooperation=cooperation, user=user, role=Role(role))
     db.session.add(membership)
     db.session.flush()
+    _event(
+        cooperation,
+        EventType.ROLE_GRANTED,
+        "Membership",
+        membership.id,
+        by,
+        user=user.name,
+        user_id=user.id,
+        role=membership.role.value,
+    )
     return membership
 
 

@@ -37,6 +37,7 @@ from koopboard.models import (
     NotificationEvent,
     User,
 )
+from koopboard.notifications.outbox import publish
 
 EVENT_CREATED = "milestone.created"
 EVENT_STATUS_CHANGED = "milestone.status_changed"
@@ -120,7 +121,7 @@ def _enum_or_error(enum_cls: type, value: str, field: str) -> Any:
 
 
 def _event(milestone: Milestone, event_type: str, by: User | None, **payload: Any) -> None:
-    db.session.add(
+    publish(
         NotificationEvent(
             cooperation_id=milestone.cooperation_id,
             event_type=event_type,

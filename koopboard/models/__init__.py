@@ -1,6 +1,7 @@
 """All models, importable from one place (Alembic sees them through this module)."""
 
 from koopboard.models.cooperation import Cooperation, CooperationPartner, Membership
+from koopboard.models.cost import Cost, CostKey, CostKeyEntry, CostShare, Payment, YearClosing
 from koopboard.models.history import HistoryEntry
 from koopboard.models.milestone import CalendarFeed, Milestone
 from koopboard.models.municipality import Municipality
@@ -18,6 +19,10 @@ __all__ = [
     "AccountToken",
     "CalendarFeed",
     "Cooperation",
+    "Cost",
+    "CostKey",
+    "CostKeyEntry",
+    "CostShare",
     "CooperationPartner",
     "HistoryEntry",
     "LoginSession",
@@ -30,5 +35,7 @@ __all__ = [
     "NotificationEvent",
     "NotificationPreference",
     "NotificationSettings",
+    "Payment",
     "User",
+    "YearClosing",
 ]

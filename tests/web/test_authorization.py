@@ -41,6 +41,7 @@ from koopboard.models import (
     Membership,
     Milestone,
     Municipality,
+    NotificationPreference,
     User,
 )
 from tests.conftest import KoopClient, _clean, _test_config
@@ -547,6 +548,115 @@ def milestone_call(method: str, path: str, expect: Mapping[str, Outcome], **kwar
     )
 
 
+NOTIFY_SETTINGS = "/benachrichtigungen/einstellungen"
+
+
+def _no_override_for_a(world: World) -> dict:
+    """No exception for A yet, so each role's post visibly adds one."""
+    with world.app.app_context():
+        for row in db.session.scalars(
+            select(NotificationPreference).where(
+                NotificationPreference.cooperation_id == world.coop_a
+            )
+        ):
+            db.session.delete(row)
+        db.session.commit()
+    return {}
+
+
+def _override_for_a_added(world: World, values: dict) -> None:
+    with world.app.app_context():
+        assert (
+            db.session.scalar(
+                select(NotificationPreference.mode).where(
+                    NotificationPreference.cooperation_id == world.coop_a
+                )
+            )
+            == "off"
+        )
+
+
+# --- costs (issue 4): Kämmerei books; Kämmerei and Projektleitung edit keys; all read -------
+
+COSTS = COOP + "/kosten"
+COST_PAGE = COSTS + "/{cost}"
+
+
+def book_a(outcome: Outcome) -> dict[str, Outcome]:
+    """A booking of cooperation A: only the treasurer; other roles 403, outsiders 404."""
+    return {**change_a(403), "treasurer": outcome}
+
+
+def key_a(outcome: Outcome) -> dict[str, Outcome]:
+    """The cost-sharing key: treasurer and lead."""
+    return {**change_a(outcome), "treasurer": outcome}
+
+
+def _fresh_cost(state: str) -> Callable[[World], dict]:
+    """A cost of A in ``state``, created (and submitted) by the lead, never by the treasurer."""
+
+    def prepare(world: World) -> dict:
+        from decimal import Decimal
+
+        from koopboard.models.cost import Cost, CostKind, CostState
+
+        with world.app.app_context():
+            n = world.n()
+            lead = world.users["lead"]
+            cost = Cost(
+                cooperation_id=world.coop_a,
+                budget_year=2026,
+                booking_date=date(2026, 3, 1),
+                text=f"Kosten {n}",
+                kind=CostKind.KOSTEN,
+                amount=Decimal("100.00"),
+                state=CostState(state),
+                created_by_id=lead,
+                submitted_by_id=lead if state != "entwurf" else None,
+                approved_by_id=world.users["member"] if state == "freigegeben" else None,
+            )
+            db.session.add(cost)
+            db.session.commit()
+            return {"n": n, "cost": cost.id, "version": str(cost.version)}
+
+    return prepare
+
+
+def _cost_has(field_name: str, value: Callable[[dict], Any]) -> Callable[[World, dict], None]:
+    def check(world: World, values: dict) -> None:
+        from koopboard.models.cost import Cost
+
+        with world.app.app_context():
+            assert str(getattr(db.session.get(Cost, values["cost"]), field_name)) == value(values)
+
+    return check
+
+
+def _year_closed(world: World, values: dict) -> None:
+    from koopboard.models.cost import YearClosing
+
+    with world.app.app_context():
+        assert db.session.scalar(
+            select(YearClosing.id).where(YearClosing.budget_year == values["year"])
+        )
+
+
+def cost_call(method: str, path: str, expect: Mapping[str, Outcome], **kwargs: Any) -> Call:
+    changes = frozenset({"treasurer"}) if kwargs.get("changed") else frozenset()
+    return Call(method, path, expect, about_coop_a=True, changes_for=changes, **kwargs)
+
+
+def _cost_form(world: World, values: dict) -> dict:
+    return {
+        "booking_date": "01.03.2026",
+        "budget_year": "2026",
+        "text": f"Geändert {values['n']}",
+        "kind": "kosten",
+        "amount": "100,00",
+        "version": values["version"],
+    }
+
+
 ROUTES: dict[str, list[Call]] = {
     # --- public and global -----------------------------------------------------------
     "main.index": [Call("GET", "/", everyone("/start", anonymous=LOGIN))],
@@ -604,6 +714,22 @@ ROUTES: dict[str, list[Call]] = {
     ],
     "municipalities.search": [
         Call("GET", "/kommunen/suche?query=Nirgendwo&for_partner=1", signed_in(200)),
+    ],
+    "admin.deliveries": [
+        Call("GET", "/verwaltung/zustellungen", signed_in(404, admin=200)),
+        Call("GET", "/verwaltung/zustellungen?seite=2", signed_in(404, admin=200)),
+    ],
+    "admin.retry_delivery": [
+        Call(
+            "POST",
+            "/verwaltung/zustellungen/delivery/999999/erneut",
+            signed_in(404, admin="/verwaltung/zustellungen"),
+        ),
+        Call(
+            "POST",
+            "/verwaltung/zustellungen/digest/999999/erneut",
+            signed_in(404, admin="/verwaltung/zustellungen"),
+        ),
     ],
     "admin.invite": [
         Call("GET", "/verwaltung/einladen", signed_in(404, admin=200)),
@@ -755,6 +881,131 @@ ROUTES: dict[str, list[Call]] = {
     "milestones.cooperation_feed": [
         Call("GET", "/kalender/ungueltig/kooperation-{coop}.ics", everyone(404)),
     ],
+    # --- notifications (issue 5) -------------------------------------------------------
+    "notifications.index": [Call("GET", "/benachrichtigungen/", signed_in(200))],
+    "notifications.bell": [Call("GET", "/benachrichtigungen/glocke", signed_in(200))],
+    # Another user's (or a missing) delivery is not found; tests/web/test_notification_inbox.py.
+    "notifications.mark_read": [Call("POST", "/benachrichtigungen/987654/gelesen", signed_in(404))],
+    "notifications.mark_all_read": [
+        Call("POST", "/benachrichtigungen/alle-gelesen", signed_in("/benachrichtigungen/")),
+    ],
+    "notifications.settings": [
+        Call("GET", NOTIFY_SETTINGS, signed_in(200)),
+        Call("POST", NOTIFY_SETTINGS, signed_in(400), data=lambda w, v: {"modus-bogus": "off"}),
+    ],
+    # Whoever has a role in A may add an exception for A; nobody else learns of A.
+    "notifications.add_override": [
+        Call(
+            "POST",
+            NOTIFY_SETTINGS + "/ausnahmen",
+            {
+                "anonymous": LOGIN,
+                **dict.fromkeys(ROLE_ACTORS, NOTIFY_SETTINGS + "#ausnahmen"),
+                **dict.fromkeys(OUTSIDERS, 400),
+            },
+            prepare=_no_override_for_a,
+            data=lambda w, v: {
+                "cooperation_id": str(w.coop_a),
+                "event_type": "cost.approved",
+                "mode": "off",
+            },
+            changed=_override_for_a_added,
+            changes_for=frozenset(ROLE_ACTORS),
+        ),
+    ],
+    "notifications.remove_override": [
+        Call("POST", NOTIFY_SETTINGS + "/ausnahmen/987654/entfernen", signed_in(404)),
+    ],
+    # The signed token is the authorization: a wrong one is refused for everyone.
+    "notifications.unsubscribe": [
+        Call("GET", "/benachrichtigungen/abmelden/ungueltig", everyone(400)),
+        Call("POST", "/benachrichtigungen/abmelden/ungueltig", everyone(400)),
+    ],
+    # --- costs (issue 4) ------------------------------------------------------------------
+    "costs.index": [cost_call("GET", COSTS + "/?jahr=2026", read_a())],
+    "costs.key": [
+        cost_call("GET", COSTS + "/schluessel/2026", read_a()),
+        cost_call("POST", COSTS + "/schluessel/2026", key_a(400), data=lambda w, v: {"kind": ""}),
+    ],
+    "costs.create": [
+        cost_call("GET", COSTS + "/neu", book_a(200)),
+        cost_call("POST", COSTS + "/neu", book_a(400), data=lambda w, v: {"amount": "1e3"}),
+    ],
+    "costs.show": [cost_call("GET", COST_PAGE, read_a(), prepare=_fresh_cost("entwurf"))],
+    "costs.edit": [
+        cost_call("GET", COST_PAGE + "/bearbeiten", book_a(200), prepare=_fresh_cost("entwurf")),
+        cost_call(
+            "POST",
+            COST_PAGE + "/bearbeiten",
+            book_a(COST_PAGE),
+            prepare=_fresh_cost("entwurf"),
+            data=_cost_form,
+            changed=_cost_has("text", lambda v: f"Geändert {v['n']}"),
+        ),
+    ],
+    "costs.submit": [
+        cost_call(
+            "POST",
+            COST_PAGE + "/einreichen",
+            book_a(COST_PAGE),
+            prepare=_fresh_cost("entwurf"),
+            data=lambda w, v: {"version": v["version"]},
+            changed=_cost_has("state", lambda v: "eingereicht"),
+        ),
+    ],
+    "costs.approve": [
+        cost_call(
+            "POST",
+            COST_PAGE + "/freigeben",
+            book_a(COST_PAGE),
+            prepare=_fresh_cost("eingereicht"),
+            data=lambda w, v: {"version": v["version"]},
+            changed=_cost_has("state", lambda v: "freigegeben"),
+        ),
+    ],
+    "costs.reject": [
+        cost_call(
+            "POST",
+            COST_PAGE + "/ablehnen",
+            book_a(COST_PAGE),
+            prepare=_fresh_cost("eingereicht"),
+            data=lambda w, v: {"version": v["version"], "reason": "Beleg fehlt"},
+            changed=_cost_has("state", lambda v: "abgelehnt"),
+        ),
+    ],
+    # A stale version: the treasurer gets 409 and nothing changes (the storno itself is
+    # tested in tests/web/test_costs.py).
+    "costs.cancel": [
+        cost_call(
+            "POST",
+            COST_PAGE + "/stornieren",
+            book_a(409),
+            prepare=_fresh_cost("freigegeben"),
+            data=lambda w, v: {"version": "0"},
+        ),
+    ],
+    "costs.payment": [
+        cost_call("GET", COSTS + "/zahlungen/neu", book_a(200)),
+        cost_call("POST", COSTS + "/zahlungen/neu", book_a(400), data=lambda w, v: {}),
+    ],
+    "costs.close_year": [
+        cost_call(
+            "POST",
+            COSTS + "/jahresabschluss/{year}",
+            book_a(COSTS + "/"),
+            prepare=lambda w: {"year": 2000 + w.n()},
+            changed=_year_closed,
+        ),
+    ],
+    # The same endpoint serves the XLSX (binary; read back in tests/web/test_costs.py).
+    "costs.statement": [
+        cost_call(
+            "GET",
+            COSTS + "/abrechnung/2026/{mun}.csv",
+            read_a(),
+            prepare=lambda w: {"mun": w.municipality_ids["A"]},
+        ),
+    ],
 }
 
 
@@ -798,6 +1049,9 @@ def test_every_route_is_in_the_table(auth_app: Flask) -> None:
         "membership": 1,
         "coop_b": 2,
         "milestone": 1,
+        "cost": 1,
+        "year": 2026,
+        "mun": 1,
     }
     for endpoint, calls in ROUTES.items():
         for call in calls:
