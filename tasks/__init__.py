@@ -8,6 +8,14 @@ from celery import Celery, Task
 from flask import Flask
 
 
+def _transport_options(app: Flask) -> dict[str, Any]:
+    """Redis (and SQS) redeliver unacknowledged tasks after a visibility timeout; the
+    SQLAlchemy transport of ``make run`` has none and refuses unknown options."""
+    if app.config["CELERY_BROKER_URL"].startswith(("redis", "rediss", "sqs")):
+        return {"visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"]}
+    return {}
+
+
 def _beat_schedule(app: Flask) -> dict[str, dict[str, Any]]:
     """Relay every few seconds, digests every minute, date alerts every 15 minutes."""
     relay_every = app.config["NOTIFY_RELAY_INTERVAL_SECONDS"]
@@ -50,7 +58,7 @@ def celery_init_app(app: Flask) -> Celery:
         # Redis redelivers a task nobody acknowledged after this many seconds. Longer than a
         # delivery claim and the longest retry delay; retries live on the delivery row and the
         # beat relay, not in Celery countdowns, so a lost task is found again either way.
-        broker_transport_options={"visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"]},
+        broker_transport_options=_transport_options(app),
         beat_schedule=_beat_schedule(app),
     )
     celery_app.set_default()
