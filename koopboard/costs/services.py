@@ -43,15 +43,9 @@ from koopboard.models.cost import (
     YearClosing,
 )
 from koopboard.models.types import utcnow
+from koopboard.notifications.outbox import publish as _publish
 
 PAGE_SIZE = 50
-
-try:  # the outbox turns each event into deliveries in the same transaction
-    from koopboard.notifications.outbox import publish as _publish
-except ImportError:  # pragma: no cover - before the notifications package exists
-
-    def _publish(event: NotificationEvent) -> None:
-        db.session.add(event)
 
 
 class CostError(ValueError):
