@@ -1,7 +1,17 @@
 """All models, importable from one place (Alembic sees them through this module)."""
 
 from koopboard.models.cooperation import Cooperation, CooperationPartner, Membership
-from koopboard.models.cost import Cost, CostKey, CostKeyEntry, CostShare, Payment, YearClosing
+from koopboard.models.cost import (
+    Cost,
+    CostBudget,
+    CostKey,
+    CostKeyEntry,
+    CostReceipt,
+    CostShare,
+    Payment,
+    RecurringCost,
+    YearClosing,
+)
 from koopboard.models.history import HistoryEntry
 from koopboard.models.milestone import CalendarFeed, Milestone
 from koopboard.models.municipality import Municipality
@@ -20,8 +30,10 @@ __all__ = [
     "CalendarFeed",
     "Cooperation",
     "Cost",
+    "CostBudget",
     "CostKey",
     "CostKeyEntry",
+    "CostReceipt",
     "CostShare",
     "CooperationPartner",
     "HistoryEntry",
@@ -29,6 +41,7 @@ __all__ = [
     "Membership",
     "Milestone",
     "Municipality",
+    "RecurringCost",
     "MilestoneAlert",
     "NotificationDelivery",
     "NotificationDigest",

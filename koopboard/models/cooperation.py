@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     Enum,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -55,6 +57,8 @@ class Cooperation(db.Model):
     lead_municipality_id: Mapped[int] = mapped_column(
         ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
     )
+    # Four-eyes with a single treasurer: the project lead may be the second pair of eyes.
+    lead_may_approve: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -7,16 +7,19 @@ from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     UniqueConstraint,
+    true,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from koopboard.domain.catalog import N_
 from koopboard.domain.keys import KeyKind
@@ -176,6 +179,7 @@ class Cost(db.Model):
         ),
         CheckConstraint("budget_year BETWEEN 1990 AND 2200", name="year_range"),
         Index("ix_cost_cooperation_year_state", "cooperation_id", "budget_year", "state"),
+        UniqueConstraint("recurring_id", "booking_date", name="uq_cost_recurring_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -200,6 +204,10 @@ class Cost(db.Model):
     rejection_reason: Mapped[str | None] = mapped_column(String(1000))
     reverses_id: Mapped[int | None] = mapped_column(
         ForeignKey("cost.id", ondelete="RESTRICT"), index=True
+    )
+    # The recurring cost that created this draft (unique per due date: beat runs are idempotent).
+    recurring_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recurring_cost.id", ondelete="RESTRICT"), index=True
     )
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
@@ -323,3 +331,151 @@ class YearClosing(db.Model):
 
     def __str__(self) -> str:
         return f"Jahresabschluss {self.budget_year}"
+
+
+class RecurringInterval(StrEnum):
+    """How often a recurring cost falls due."""
+
+    MONATLICH = "monatlich"
+    QUARTALSWEISE = "quartalsweise"
+    JAEHRLICH = "jaehrlich"
+
+    @property
+    def months(self) -> int:
+        """Months between two due dates."""
+        return {
+            RecurringInterval.MONATLICH: 1,
+            RecurringInterval.QUARTALSWEISE: 3,
+            RecurringInterval.JAEHRLICH: 12,
+        }[self]
+
+    @property
+    def label(self) -> str:
+        """German label."""
+        return {
+            RecurringInterval.MONATLICH: N_("monatlich"),
+            RecurringInterval.QUARTALSWEISE: N_("vierteljährlich"),
+            RecurringInterval.JAEHRLICH: N_("jährlich"),
+        }[self]
+
+
+class RecurringCost(db.Model):
+    """A cost that falls due on schedule (rent, licence): Celery beat books its drafts."""
+
+    __tablename__ = "recurring_cost"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),
+        CheckConstraint("day_of_month BETWEEN 1 AND 31", name="day_range"),
+        Index("ix_recurring_cost_due", "active", "next_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperation_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperation.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(100), default="")
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    net_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    vat_amount: Mapped[Decimal | None] = mapped_column(MONEY)
+    paid_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
+    )
+    interval: Mapped[RecurringInterval] = mapped_column(
+        _enum(RecurringInterval, "recurring_interval")
+    )
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    # The day in the month the cost falls due (31 → the last day of shorter months).
+    day_of_month: Mapped[int] = mapped_column(Integer)
+    # The next due date without a draft yet; beat books every due date up to today.
+    next_date: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    paid_by: Mapped[Municipality | None] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+    history_exclude = frozenset({"version", "created_at"})
+
+    def history_cooperation_id(self) -> int | None:
+        return self.cooperation_id
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class CostReceipt(db.Model):
+    """The receipt (Beleg) of a cost: PDF, PNG or JPEG up to 10 MB, stored with the cost.
+
+    Kept in the database so the upload is part of the same transaction as the booking:
+    nothing half-written, and backups hold the books and their receipts together.
+    """
+
+    __tablename__ = "cost_receipt"
+    __table_args__ = (
+        CheckConstraint("size_bytes > 0 AND size_bytes <= 10485760", name="size_range"),
+        CheckConstraint(
+            "media_type IN ('application/pdf', 'image/png', 'image/jpeg')", name="media_type"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cost_id: Mapped[int] = mapped_column(
+        ForeignKey("cost.id", ondelete="RESTRICT"), unique=True, index=True
+    )
+    cooperation_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperation.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    history_exclude = frozenset({"data", "uploaded_at"})
+
+    def history_cooperation_id(self) -> int | None:
+        return self.cooperation_id
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class CostBudget(db.Model):
+    """The planned amount (Planansatz) of one budget year and category."""
+
+    __tablename__ = "cost_budget"
+    __table_args__ = (
+        UniqueConstraint("cooperation_id", "budget_year", "category", name="uq_cost_budget"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        CheckConstraint("budget_year BETWEEN 1990 AND 2200", name="year_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperation_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperation.id", ondelete="CASCADE"), index=True
+    )
+    budget_year: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(100))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    history_exclude = frozenset({"version", "created_at"})
+
+    def history_cooperation_id(self) -> int | None:
+        return self.cooperation_id
+
+    def __str__(self) -> str:
+        return f"Planansatz {self.budget_year}: {self.category}"
