@@ -51,6 +51,11 @@ class Config:
     # How long a claimed delivery stays with one worker before the relay hands it out again.
     NOTIFY_CLAIM_SECONDS = float(os.environ.get("NOTIFY_CLAIM_SECONDS", "300"))
     NOTIFY_RELAY_BATCH = int(os.environ.get("NOTIFY_RELAY_BATCH", "500"))
+    # Deliveries one relay claims and sends (one SMTP connection), and how many of them are
+    # sent between two commits of their statuses: a worker killed mid-batch re-sends at most
+    # that many (same Message-IDs).
+    NOTIFY_BATCH_SIZE = int(os.environ.get("NOTIFY_BATCH_SIZE", "50"))
+    NOTIFY_COMMIT_EVERY = int(os.environ.get("NOTIFY_COMMIT_EVERY", "20"))
     NOTIFY_RELAY_INTERVAL_SECONDS = float(os.environ.get("NOTIFY_RELAY_INTERVAL_SECONDS", "5"))
     NOTIFY_DUE_SOON_DAYS = int(os.environ.get("NOTIFY_DUE_SOON_DAYS", "7"))
     NOTIFY_OVERDUE_REPEAT_DAYS = int(os.environ.get("NOTIFY_OVERDUE_REPEAT_DAYS", "7"))
@@ -85,6 +90,8 @@ class Config:
     ACCESSIBILITY_CONTACT = os.environ.get(
         "ACCESSIBILITY_CONTACT", "barrierefreiheit@koopboard.localhost"
     )
+    # Receipts may have 10 MB (checked with a German message next to the field); the rest is
+    # room for the other fields and the multipart overhead. Larger requests answer 413.
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     # Number of reverse proxies in front of the app (0: none); see README.
     TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))

@@ -14,7 +14,8 @@ RELIABLE = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": T
 
 @shared_task(**RELIABLE)
 def relay() -> int:
-    """Claim due deliveries and digests and enqueue their sending."""
+    """Send the oldest batch of due deliveries (queueing another relay if more are due) and
+    enqueue the due digests."""
     from koopboard.notifications.delivery import relay as run
 
     return run(current_app.config["NOTIFY_RELAY_BATCH"])
@@ -30,7 +31,8 @@ def deliver(delivery_id: int) -> str:
 
 @shared_task(**RELIABLE)
 def deliver_batch(delivery_ids: list[int]) -> int:
-    """Send a chunk of deliveries over one SMTP connection; returns how many were sent."""
+    """Send the given deliveries over one SMTP connection (if still due); returns how many
+    were sent. The relay sends its batches itself; this is for sending chosen rows."""
     from koopboard.notifications.delivery import deliver_batch as run
 
     return sum(1 for status in run(delivery_ids).values() if status == "sent")

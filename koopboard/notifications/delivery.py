@@ -16,19 +16,30 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from email.message import EmailMessage, Message
+from decimal import Decimal, InvalidOperation
+from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import gettext as _
+from markupsafe import escape
 from sqlalchemy import and_, func, literal, null, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 from koopboard.domain.catalog import Role
 from koopboard.domain.milestones import BERLIN, MilestoneStatus, berlin_today, is_overdue
+from koopboard.domain.money import format_eur
 from koopboard.domain.notifications import EventType
 from koopboard.extensions import db
-from koopboard.mail import build_bulk_message, build_message, send_message, smtp_connection
+from koopboard.mail import (
+    RawMail,
+    build_bulk_mail,
+    build_message,
+    is_plain_address,
+    send_message,
+    send_raw,
+    smtp_connection,
+)
 from koopboard.models import (
     Cooperation,
     Milestone,
@@ -46,6 +57,7 @@ from koopboard.notifications.unsubscribe import unsubscribe_url
 log = logging.getLogger(__name__)
 Delivery = NotificationDelivery
 Digest = NotificationDigest
+DELIVERIES = NotificationDelivery.__table__
 
 
 class TemporaryDeliveryError(Exception):
@@ -59,8 +71,9 @@ class PermanentDeliveryError(Exception):
 # --- relay --------------------------------------------------------------------------------
 
 
-def _due(model: type[Delivery] | type[Digest], now: datetime) -> Any:
-    """Pending and due, or claimed by a worker whose claim has expired (it crashed)."""
+def _due(model: Any, now: datetime) -> Any:
+    """Pending and due, or claimed by a worker whose claim has expired (it crashed).
+    ``model``: Delivery or Digest, or a table's columns (``DELIVERIES.c``)."""
     return or_(
         and_(
             model.status == "pending",
@@ -90,26 +103,32 @@ def _claim_batch(model: type[Delivery] | type[Digest], limit: int, now: datetime
 
 
 def batch_size() -> int:
-    """Deliveries per ``deliver_batch`` task (one SMTP connection each)."""
+    """Deliveries one relay claims and sends over one SMTP connection."""
     return max(int(current_app.config.get("NOTIFY_BATCH_SIZE", 50)), 1)
 
 
 def relay(limit: int = 500) -> int:
-    """Claim due deliveries and digests and hand their ids to the deliver tasks.
+    """Claim the oldest due deliveries (one batch) and send them; hand due digests (up to
+    ``limit``) to their tasks. Returns how many rows were claimed.
 
-    Deliveries go out in chunks of ``NOTIFY_BATCH_SIZE`` (one task, one SMTP connection per
-    chunk); each worker process takes one chunk at a time, so two processes work in parallel."""
-    from tasks.notifications import deliver_batch, deliver_digest
+    A full batch means more may be due: another relay is queued first, so a backlog is
+    worked off by every worker process, oldest first. (Claiming the whole backlog at once
+    and queueing it in chunks let fresher mail overtake the queued chunks: each save's
+    nudge relays its own rows at once, while the chunks waited behind those nudges.)"""
+    from tasks.notifications import deliver_digest
+    from tasks.notifications import relay as relay_task
 
     now = utcnow()
-    delivery_ids = _claim_batch(Delivery, limit, now)
+    size = batch_size()
+    delivery_ids = _claim_batch(Delivery, size, now)
     digest_ids = _claim_batch(Digest, limit, now)
     db.session.commit()
-    size = batch_size()
-    for start in range(0, len(delivery_ids), size):
-        deliver_batch.delay(delivery_ids[start : start + size])
     for digest_id in digest_ids:
         deliver_digest.delay(digest_id)
+    if len(delivery_ids) == size:
+        relay_task.delay()  # before sending: the other worker process starts on the next batch
+    if delivery_ids:
+        deliver_batch(delivery_ids)
     return len(delivery_ids) + len(digest_ids)
 
 
@@ -192,60 +211,89 @@ def deliver(delivery_id: int) -> str:
     return deliver_batch([delivery_id]).get(delivery_id, "skipped")
 
 
-def _claim_many(ids: list[int]) -> list[int]:
-    """Lock and claim those rows that are still to be sent, in id order (no deadlocks
-    between overlapping batches). A concurrent copy of the batch waits on the locks, then
-    finds its rows sent. The locks are held until the batch's statuses are committed."""
+def commit_every() -> int:
+    """Deliveries sent between two commits of their statuses within a batch: what a worker
+    killed mid-batch can send twice (same Message-ID), at most, per process."""
+    return max(int(current_app.config.get("NOTIFY_COMMIT_EVERY", 20)), 1)
+
+
+def _claim_many(ids: list[int]) -> dict[int, int]:
+    """Lock and claim those rows that are still to be sent; returns id → attempts so far.
+
+    One statement: the subquery locks in id order (no deadlocks between overlapping
+    batches), and a concurrent copy of the batch waits on the locks, then finds its rows
+    sent. The locks are held until the caller commits these rows' statuses. (Core
+    statements on the table: this and ``_record`` run for every chunk of every batch.)"""
     now = utcnow()
-    stmt = (
-        select(Delivery.id)
-        .where(Delivery.id.in_(ids), _due(Delivery, now) | (Delivery.status == "sending"))
-        .order_by(Delivery.id)
-    )
+    t = DELIVERIES.c
+    due = select(t.id).where(t.id.in_(ids), _due(t, now) | (t.status == "sending")).order_by(t.id)
     if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    claimed = list(db.session.scalars(stmt))
-    if claimed:
-        db.session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(claimed))
-            .values(
-                status="sending",
-                claimed_until=now + timedelta(seconds=current_app.config["NOTIFY_CLAIM_SECONDS"]),
-            )
-            .execution_options(synchronize_session=False)
+        due = due.with_for_update()
+    rows = db.session.execute(
+        update(DELIVERIES)
+        .where(t.id.in_(due.scalar_subquery()))
+        .values(
+            status="sending",
+            claimed_until=now + timedelta(seconds=current_app.config["NOTIFY_CLAIM_SECONDS"]),
         )
-    return claimed
-
-
-def _preload(ids: list[int]) -> tuple[list[Delivery], list[Any]]:
-    """The rows with their events (joined), recipients and cooperations: three queries, so
-    composing a mail afterwards finds everything in the identity map. The second value
-    keeps the recipients and cooperations referenced (the identity map holds them weakly)."""
-    rows = list(
-        db.session.scalars(
-            select(Delivery)
-            .where(Delivery.id.in_(ids))
-            .order_by(Delivery.id)
-            .execution_options(populate_existing=True)
-        ).unique()
+        .returning(t.id, t.attempts)
     )
-    user_ids = {r.user_id for r in rows}
-    coop_ids = {r.event.cooperation_id for r in rows}
-    keep: list[Any] = list(db.session.scalars(select(User).where(User.id.in_(user_ids))))
-    keep += db.session.scalars(select(Cooperation).where(Cooperation.id.in_(coop_ids)))
-    return rows, keep
+    return {row_id: attempts for row_id, attempts in rows}
 
 
-def _failure(row: Delivery, attempts: int, exc: BaseException) -> dict[str, Any]:
+@dataclass
+class _Recipient:
+    """What a delivery's mail needs, read before the batch starts committing (a commit
+    expires ORM objects; plain values survive)."""
+
+    user_id: int
+    name: str
+    email: str
+    event_type: str
+    mail: _EventMail | Exception  # the event's rendering, or why it failed
+
+
+def _prepare(ids: list[int]) -> dict[int, _Recipient | Exception]:
+    """Read the rows with their recipients, then their events with their cooperations (two
+    queries), and render each event's mail once; returns id → recipient, or the error that
+    fails the row."""
+    rows = db.session.execute(
+        select(Delivery.id, Delivery.user_id, Delivery.event_id, User.name, User.email)
+        .outerjoin(User, User.id == Delivery.user_id)
+        .where(Delivery.id.in_(ids))
+    ).all()
+    mails: dict[int, tuple[str, _EventMail | Exception]] = {}
+    for event, cooperation in db.session.execute(
+        select(NotificationEvent, Cooperation)
+        .join(Cooperation, Cooperation.id == NotificationEvent.cooperation_id)
+        .where(NotificationEvent.id.in_({r.event_id for r in rows}))
+    ).tuples():
+        try:
+            mails[event.id] = (event.event_type, _event_mail(event, cooperation))
+        except Exception as exc:  # noqa: BLE001 (fails this event's rows, not the batch)
+            mails[event.id] = (event.event_type, exc)
+    prepared: dict[int, _Recipient | Exception] = {}
+    for row_id, user_id, event_id, name, email in rows:
+        email = (email or "").strip()
+        if not email:
+            prepared[row_id] = PermanentDeliveryError(_("Empfänger ohne E-Mail-Adresse"))
+        elif not is_plain_address(email):
+            prepared[row_id] = PermanentDeliveryError(_("Ungültige E-Mail-Adresse"))
+        else:
+            event_type, mail = mails[event_id]
+            prepared[row_id] = _Recipient(user_id, name, email, event_type, mail)
+    return prepared
+
+
+def _failure(row_id: int, attempts: int, exc: BaseException) -> dict[str, Any]:
     """The row's new values after failed attempt number ``attempts``: retry later, or give up."""
     if isinstance(exc, PermanentDeliveryError):
         kind, error = PermanentDeliveryError, str(exc)
     else:
         kind, error = classify(exc), f"{type(exc).__name__}: {exc}"
-    log.warning("Notification delivery %s: %s", row.id, error)
+    log.warning("Notification delivery %s: %s", row_id, error)
     values: dict[str, Any] = {
-        "id": row.id,
+        "id": row_id,
         "attempts": attempts,
         "last_error": error[:500],
         "claimed_until": None,
@@ -256,60 +304,109 @@ def _failure(row: Delivery, attempts: int, exc: BaseException) -> dict[str, Any]
     return {**values, "status": "pending", "next_attempt_at": utcnow() + delay}
 
 
-def deliver_batch(ids: list[int]) -> dict[int, str]:
-    """Send many immediate deliveries over one SMTP connection; returns id → new status.
-
-    Per message: 4xx → that row is retried later, 5xx or no address → that row fails. A
-    refused or dropped connection fails the current and every remaining row temporarily
-    (they are retried with back-off). Statuses are written in bulk, in one commit."""
-    claimed = _claim_many(ids)
-    if not claimed:
-        db.session.rollback()
-        return {}
-    rows, _keep = _preload(claimed)
-    sent: list[int] = []
-    failed: list[dict[str, Any]] = []
-    # One request context for the whole batch: the unsubscribe links' url_for would
-    # otherwise build one per mail.
-    with current_app.test_request_context():
-        pending: list[tuple[Delivery, Message]] = []
-        for row in rows:
-            try:
-                pending.append((row, _compose_delivery(row)))
-            except Exception as exc:  # noqa: BLE001 (recorded on the row)
-                failed.append(_failure(row, row.attempts + 1, exc))
-    if pending:
-        try:
-            with smtp_connection() as smtp:
-                while pending:
-                    row, msg = pending[0]
-                    try:
-                        smtp.send_message(msg)
-                    except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
-                        failed.append(_failure(row, row.attempts + 1, exc))  # this one only
-                    else:
-                        sent.append(row.id)
-                    pending.pop(0)
-        except Exception as exc:  # noqa: BLE001 (refused, dropped or timed out: retry the rest)
-            failed.extend(_failure(row, row.attempts + 1, exc) for row, _msg in pending)
+def _record(sent: list[int], failed: list[dict[str, Any]]) -> None:
+    """Write one chunk's outcome (two bulk UPDATEs at most) and commit: releases its locks."""
     if sent:
+        t = DELIVERIES.c
         db.session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(sent))
+            update(DELIVERIES)
+            .where(t.id.in_(sent))
             .values(
                 status="sent",
                 sent_at=utcnow(),
-                attempts=Delivery.attempts + 1,
+                attempts=t.attempts + 1,
                 claimed_until=None,
                 last_error=None,
             )
-            .execution_options(synchronize_session=False)
         )
     if failed:
         db.session.execute(update(Delivery), failed)  # bulk UPDATE by primary key
     db.session.commit()
-    result = dict.fromkeys(sent, "sent")
-    result.update({f["id"]: f["status"] for f in failed})
+
+
+class _Batch:
+    """One ``deliver_batch`` call: its SMTP session (opened for the first mail that is ready)
+    and, once the connection is refused or lost, the error that fails the rest."""
+
+    def __init__(self, prepared: dict[int, _Recipient | Exception]) -> None:
+        self.prepared = prepared
+        self.broken: Exception | None = None
+        self._session: Any = None
+        self._smtp: smtplib.SMTP | None = None
+
+    def send_chunk(self, claimed: dict[int, int]) -> tuple[list[int], list[dict[str, Any]]]:
+        """Send the claimed rows (id → attempts so far); returns the sent ids and the
+        failed rows' new values."""
+        sent: list[int] = []
+        failed: list[dict[str, Any]] = []
+        for row_id in sorted(claimed):
+            attempts = claimed[row_id] + 1
+            if self.broken is not None:
+                failed.append(_failure(row_id, attempts, self.broken))
+                continue
+            try:
+                mail = _compose_delivery(row_id, self.prepared[row_id])
+            except Exception as exc:  # noqa: BLE001 (recorded on the row)
+                failed.append(_failure(row_id, attempts, exc))
+                continue
+            try:
+                send_raw(self._connection(), mail)
+            except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused) as exc:
+                if isinstance(exc, smtplib.SMTPConnectError | smtplib.SMTPAuthenticationError):
+                    self.broken = exc  # no session at all: the rest fails the same way
+                failed.append(_failure(row_id, attempts, exc))  # else: this one only
+            except Exception as exc:  # noqa: BLE001 (refused, dropped, timed out)
+                self.broken = exc  # this one and the rest of the batch: retry later
+                failed.append(_failure(row_id, attempts, exc))
+            else:
+                sent.append(row_id)
+        return sent, failed
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            session = smtp_connection()
+            self._smtp = session.__enter__()
+            self._session = session
+        return self._smtp
+
+    def close(self) -> None:
+        if self._session is not None:
+            session, self._session, self._smtp = self._session, None, None
+            try:
+                session.__exit__(None, None, None)
+            except Exception:  # noqa: BLE001 (every status is recorded already)
+                log.warning("Closing the SMTP connection failed", exc_info=True)
+
+
+def deliver_batch(ids: list[int]) -> dict[int, str]:
+    """Send many immediate deliveries over one SMTP connection; returns id → new status.
+
+    The batch goes out in chunks of ``NOTIFY_COMMIT_EVERY``: claim the chunk (row locks),
+    send it, write its statuses in bulk and commit. A worker killed mid-batch therefore
+    re-sends at most its unrecorded chunk (same Message-IDs) and never loses a row: the
+    rows stay "sending" until their claim expires and the relay hands them out again.
+
+    Per message: 4xx → that row is retried later, 5xx or no address → that row fails. A
+    refused or dropped connection fails the current and every remaining row temporarily
+    (they are retried with back-off)."""
+    ids = sorted(set(ids))
+    result: dict[int, str] = {}
+    # One request context for the whole batch: the unsubscribe links' url_for would
+    # otherwise build one per mail.
+    with current_app.test_request_context():
+        batch = _Batch(_prepare(ids))
+        db.session.rollback()  # no snapshot held while sending
+        ids = [i for i in ids if i in batch.prepared]
+        step = commit_every()
+        try:
+            for start in range(0, len(ids), step):
+                claimed = _claim_many(ids[start : start + step])
+                sent, failed = batch.send_chunk(claimed)
+                _record(sent, failed)
+                result.update(dict.fromkeys(sent, "sent"))
+                result.update({f["id"]: f["status"] for f in failed})
+        finally:
+            batch.close()
     return result
 
 
@@ -330,6 +427,12 @@ def link_for(event: NotificationEvent) -> str:
     coop = f"{_base()}/kooperationen/{event.cooperation_id}"
     if event.record_type == "Milestone":
         return f"{coop}/meilensteine/{event.record_id}"
+    if event.record_type == "Cost":
+        return f"{coop}/kosten/{event.record_id}"
+    if event.record_type == "Payment":
+        # Payments have no page of their own: the cost list of their budget year shows them.
+        year = (event.payload or {}).get("year")
+        return f"{coop}/kosten/" + (f"?jahr={int(year)}" if str(year or "").isdigit() else "")
     return coop
 
 
@@ -398,8 +501,33 @@ def describe(event: NotificationEvent) -> str:
             u=p.get("user", ""),
             r=_role(p.get("role")),
         )
+    if kind == EventType.COST_SUBMITTED:
+        return _(
+            "Die Kosten „%(t)s“ über %(a)s sind zur Freigabe eingereicht.",
+            t=title,
+            a=_eur(p.get("amount")),
+        )
+    if kind == EventType.COST_APPROVED:
+        return _(
+            "Die Kosten „%(t)s“ über %(a)s sind freigegeben.", t=title, a=_eur(p.get("amount"))
+        )
+    if kind == EventType.COST_REJECTED:
+        return _(
+            "Die Kosten „%(t)s“ über %(a)s sind abgelehnt. Grund: %(r)s",
+            t=title,
+            a=_eur(p.get("amount")),
+            r=p.get("reason", ""),
+        )
     label = _label(kind)
     return f"{label}: {title}" if title else label
+
+
+def _eur(value: str | None) -> str:
+    """A stored amount ("12345.67") the German way ("12.345,67 €")."""
+    try:
+        return format_eur(Decimal(value or ""))
+    except (InvalidOperation, ValueError, TypeError):
+        return value or ""
 
 
 def _role(value: str | None) -> str:
@@ -442,34 +570,99 @@ def _render(name: str, context: dict[str, Any]) -> str:
     return current_app.jinja_env.get_template(name).render(context)
 
 
-def _compose_delivery(row: Delivery) -> Message:
-    user = _recipient(row.user_id)
-    event = row.event
-    cooperation = db.session.get(Cooperation, event.cooperation_id)
+# Stand-ins for the recipient's values: an event's mail is rendered once for all its
+# recipients, then these are replaced per recipient (HTML-escaped in the HTML part). NUL
+# never occurs in database text, and HTML escaping leaves it as it is.
+_NAME = "\x00name\x00"
+_UNSUBSCRIBE = "\x00unsubscribe\x00"
+
+
+class _RecipientStandIn:
+    """What the event templates may use of the recipient (``user.name``)."""
+
+    name = _NAME
+
+
+@dataclass
+class _EventMail:
+    """An event's mail, rendered once, with stand-ins for the recipient's values."""
+
+    subject: str
+    text: str
+    html: str
+
+
+# Rendered events by (event id and time, cooperation title, base URL): an event's recipients
+# may be spread over several batches, and an event never changes once published.
+_EVENT_MAILS: dict[tuple[int, datetime, str, str], _EventMail] = {}
+_EVENT_MAILS_MAX = 512
+
+
+def _event_mail(event: NotificationEvent, cooperation: Cooperation) -> _EventMail:
+    key = (event.id, event.created_at, cooperation.title, _base())
+    if (mail := _EVENT_MAILS.get(key)) is None:
+        if len(_EVENT_MAILS) >= _EVENT_MAILS_MAX:
+            _EVENT_MAILS.clear()
+        mail = _EVENT_MAILS[key] = _render_event_mail(event, cooperation)
+    return mail
+
+
+def _render_event_mail(event: NotificationEvent, cooperation: Cooperation) -> _EventMail:
     context = {
-        "user": user,
+        "user": _RecipientStandIn(),
         "cooperation": cooperation,
         "event": event,
         "label": _label(event.event_type),
         "text": describe(event),
         "link": link_for(event),
-        "unsubscribe": unsubscribe_url(user.id, event.event_type),
+        "unsubscribe": _UNSUBSCRIBE,
         "settings_link": f"{_base()}/benachrichtigungen/einstellungen",
-    }
-    headers = {
-        "List-Unsubscribe": f"<{context['unsubscribe']}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     subject = f"[{cooperation.title}] {context['label']}"
     if detail := subject_detail(event):
         subject += f": {detail}"
-    return build_bulk_message(
-        user.email,
+    return _EventMail(
         subject,
         _render("notifications/mail/event.txt", context),
         _render("notifications/mail/event.html", context),
-        message_id=f"<koopboard-delivery-{row.id}@koopboard.localhost>",
-        headers=headers,
+    )
+
+
+# Signed unsubscribe links by (secret, base URL, user, event type): the same people hear of
+# the same kinds of events again and again, and signing costs more than the rest of a mail.
+_LINKS: dict[tuple[str, str, int, str], str] = {}
+_LINKS_MAX = 20_000
+
+
+def _unsubscribe_link(user_id: int, event_type: str) -> str:
+    config = current_app.config
+    key = (config["SECRET_KEY"], config["PUBLIC_BASE_URL"], user_id, event_type)
+    if (link := _LINKS.get(key)) is None:
+        if len(_LINKS) >= _LINKS_MAX:
+            _LINKS.clear()
+        link = _LINKS[key] = unsubscribe_url(user_id, event_type)
+    return link
+
+
+def _compose_delivery(delivery_id: int, recipient: _Recipient | Exception) -> RawMail:
+    """The delivery's mail: its event's rendering with the recipient's name and link."""
+    if isinstance(recipient, Exception):
+        raise recipient
+    if isinstance(recipient.mail, Exception):
+        raise recipient.mail
+    mail = recipient.mail
+    name = recipient.name or ""
+    unsubscribe = _unsubscribe_link(recipient.user_id, recipient.event_type)
+    return build_bulk_mail(
+        recipient.email,
+        mail.subject,
+        mail.text.replace(_NAME, name).replace(_UNSUBSCRIBE, unsubscribe),
+        mail.html.replace(_NAME, str(escape(name))).replace(_UNSUBSCRIBE, str(escape(unsubscribe))),
+        message_id=f"<koopboard-delivery-{delivery_id}@koopboard.localhost>",
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
     )
 
 

@@ -94,6 +94,8 @@ def describe(event: NotificationEvent) -> str:
         )
     elif "due_date" in payload:
         change = _("fällig am %(d)s", d=_date(payload["due_date"]))
+    elif event.event_type == EventType.COST_REJECTED and payload.get("reason"):
+        change = _("Grund: %(r)s", r=payload["reason"])
     else:
         change = ""
     return " – ".join(part for part in (text, change) if part)
@@ -104,6 +106,12 @@ def _url(event: NotificationEvent) -> str:
         return url_for(
             "milestones.show", cooperation_id=event.cooperation_id, milestone_id=event.record_id
         )
+    if event.record_type == "Cost":
+        return url_for("costs.show", cooperation_id=event.cooperation_id, cost_id=event.record_id)
+    if event.record_type == "Payment":
+        year = (event.payload or {}).get("year")
+        jahr = int(year) if str(year or "").isdigit() else None
+        return url_for("costs.index", cooperation_id=event.cooperation_id, jahr=jahr)
     return url_for("cooperations.show", cooperation_id=event.cooperation_id)
 
 

@@ -122,9 +122,14 @@ def nudge_relay() -> None:
         return  # tests run the relay explicitly; inline sending inside a commit hook is wrong
     celery = current_app.extensions["celery"]  # this app's broker, not the last app created
     try:
-        # One quick connection attempt: a user's save must not wait on a broken broker.
-        with celery.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1)
-            celery.send_task("tasks.notifications.relay", retry=False, connection=conn)
+        # A pooled connection (a new one per save cost more than the save itself), and one
+        # quick connection attempt: a user's save must not wait on a broken broker.
+        with celery.pool.acquire(block=True, timeout=1) as conn:
+            try:
+                conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.1)
+                celery.send_task("tasks.notifications.relay", retry=False, connection=conn)
+            except Exception:
+                conn.collect()  # not handed out again half-broken: the next save reconnects
+                raise
     except Exception:  # noqa: BLE001 (any broker failure: the row is safe in the database)
         log.warning("Relay nudge failed; the beat relay will pick the deliveries up.")
