@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from koopboard.cooperations.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
@@ -17,9 +18,9 @@ DESCRIPTION_MAX = 5000
 NOTE_MAX = 1000
 
 
-def _choices(enum_cls: type[LabelledEnum]) -> list[tuple[str, str]]:
+def _choices(enum_cls: type[LabelledEnum]) -> list[SelectChoice]:
     """Choices whose labels are translated when the form is rendered."""
-    return [(value, _l(label)) for value, label in enum_cls.choices()]
+    return [SelectChoice(value, _l(label)) for value, label in enum_cls.choices()]
 
 
 def _max(n: int) -> Length:
@@ -72,8 +73,8 @@ class MilestoneForm(FlaskForm):
     def set_partners(self, partners: list[Municipality]) -> None:
         """Offer the cooperation's partner municipalities (and "noch offen")."""
         self.responsible_municipality_id.choices = [
-            ("", _l("– noch offen –")),
-            *((m.id, m.name) for m in partners),
+            SelectChoice("", _l("– noch offen –")),
+            *(SelectChoice(m.id, m.name) for m in partners),
         ]
 
 

@@ -267,7 +267,7 @@ def _prepare(ids: list[int]) -> dict[int, _Recipient | Exception]:
         select(NotificationEvent, Cooperation)
         .join(Cooperation, Cooperation.id == NotificationEvent.cooperation_id)
         .where(NotificationEvent.id.in_({r.event_id for r in rows}))
-    ).tuples():
+    ):
         try:
             mails[event.id] = (event.event_type, _event_mail(event, cooperation))
         except Exception as exc:  # noqa: BLE001 (fails this event's rows, not the batch)
