@@ -74,10 +74,15 @@ def _measure(
 
 
 def _check(totals: list[Decimal], weights: dict[str, int]) -> None:
-    """Refuse to time wrong results: every split must sum exactly to its total."""
+    """Refuse to time wrong results: every split sums exactly to its total, and the packed
+    path of a prepared key gives exactly the shares of the plain integer path."""
+    prepared = prepare(weights)
     for total in totals:
-        if sum(allocate(total, weights).values()) != total:
+        shares = allocate(total, weights)
+        if sum(shares.values()) != total:
             raise SystemExit(f"Summe stimmt nicht für {total}")
+        if allocate(total, prepared) != shares:
+            raise SystemExit(f"Vorbereiteter Schlüssel weicht ab für {total}")
 
 
 if __name__ == "__main__":

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    get_translations,
+)
 from flask_login import current_user
 
 from koopboard.extensions import babel
@@ -27,12 +34,33 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _translations() -> Any:
+    """flask-babel's translations, looked up once per request and locale: its own lookup
+    resolves context, domain and locale anew for every string (a page has ~60 of them).
+    Keyed by the locale object, so ``refresh()`` and ``force_locale`` still switch."""
+    if not g:  # no app context
+        return get_translations()
+    locale = get_locale()
+    cached = g.get("_koop_translations")
+    if cached is None or cached[0] is not locale:
+        cached = g._koop_translations = (locale, get_translations())
+    return cached[1]
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=select_locale,
         timezone_selector=lambda: "Europe/Berlin",
         default_translation_directories="translations",
+    )
+    # Same callables as flask-babel installs, with the per-request lookup above.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
 
     @app.template_filter("datum")

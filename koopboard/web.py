@@ -52,6 +52,16 @@ def init_app(app: Flask) -> None:
         "CalendarFeed": _l("Kalender-Abonnement"),
         "LoginSession": _l("Anmeldung"),
         "AccountToken": _l("Einladung/Link"),
+        "NotificationSettings": _l("Benachrichtigungseinstellungen"),
+        "NotificationPreference": _l("Benachrichtigungseinstellung"),
+        "Cost": _l("Kosten"),
+        "CostKey": _l("Verteilungsschlüssel"),
+        "CostKeyEntry": _l("Schlüsselanteil"),
+        "Payment": _l("Zahlung"),
+        "YearClosing": _l("Jahresabschluss"),
+        "RecurringCost": _l("Wiederkehrende Kosten"),
+        "CostReceipt": _l("Beleg"),
+        "CostBudget": _l("Planansatz"),
     }
     actions = {"create": _l("angelegt"), "update": _l("geändert"), "delete": _l("gelöscht")}
 

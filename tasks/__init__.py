@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 
@@ -17,7 +18,8 @@ def _transport_options(app: Flask) -> dict[str, Any]:
 
 
 def _beat_schedule(app: Flask) -> dict[str, dict[str, Any]]:
-    """Relay every few seconds, digests every minute, date alerts every 15 minutes."""
+    """Relay every few seconds, digests every minute, date alerts every 15 minutes,
+    recurring-cost drafts every hour."""
     relay_every = app.config["NOTIFY_RELAY_INTERVAL_SECONDS"]
     return {
         "notifications-relay": {
@@ -30,6 +32,16 @@ def _beat_schedule(app: Flask) -> dict[str, dict[str, Any]]:
         "notifications-date-alerts": {
             "task": "tasks.notifications.date_alerts",
             "schedule": 15 * 60.0,
+        },
+        # Drafts of recurring costs need only day precision. Hourly at :07 (Berlin), not once
+        # at midnight: a run missed while the worker was down is caught up within the hour,
+        # and a wall-clock schedule still fires when beat restarts more often than hourly. A
+        # run with nothing due is one indexed query; booking twice is impossible (row lock,
+        # unique constraint), so an extra or overlapping run is harmless.
+        "costs-recurring": {
+            "task": "tasks.costs.book_recurring",
+            "schedule": crontab(minute="7"),
+            "options": {"expires": 50 * 60},
         },
     }
 
@@ -54,7 +66,7 @@ def celery_init_app(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         timezone="Europe/Berlin",
         enable_utc=True,
-        include=["tasks.mail", "tasks.notifications"],
+        include=["tasks.mail", "tasks.notifications", "tasks.costs"],
         # Redis redelivers a task nobody acknowledged after this many seconds. Longer than a
         # delivery claim and the longest retry delay; retries live on the delivery row and the
         # beat relay, not in Celery countdowns, so a lost task is found again either way.

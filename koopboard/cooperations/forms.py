@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -89,6 +96,13 @@ class CooperationForm(FlaskForm):
     )
     start_date = GermanDateField(_l("Beginn"), validators=[InputRequired(DATE)])
     end_date = GermanDateField(_l("Ende"), validators=[Optional()])
+    lead_may_approve = BooleanField(
+        _l("Projektleitung darf Kosten freigeben, solange es nur eine Person in der Kämmerei gibt"),
+        description=_l(
+            "Vier-Augen-Prinzip mit nur einer Kämmerei: Die Projektleitung ist dann das zweite "
+            "Augenpaar. Eigene Buchungen kann niemand selbst freigeben."
+        ),
+    )
     version = HiddenField()
 
     def validate_end_date(self, field: GermanDateField) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
@@ -14,8 +15,11 @@ from koopboard.domain.catalog import (
     Rechtsform,
     Role,
 )
+from koopboard.domain.keys import KeyKind, format_percent
 from koopboard.domain.milestones import MilestoneStatus, Phase
+from koopboard.domain.money import format_eur
 from koopboard.domain.notifications import DeliveryMode, EventType
+from koopboard.models.cost import CostKind, CostState, PaymentKind, RecurringInterval
 
 # Field labels shared by all record types, then the ones a record type names differently.
 FIELDS = {
@@ -45,7 +49,55 @@ FIELDS = {
     "digest_days": _l("Tage der Sammel-E-Mail"),
     "digest_hour": _l("Uhrzeit der Sammel-E-Mail"),
     "paused": _l("pausiert"),
+    "lead_may_approve": _l("Projektleitung darf bei nur einer Kämmerei freigeben"),
+    # Costs, keys, payments
+    "budget_year": _l("Haushaltsjahr"),
+    "booking_date": _l("Buchungsdatum"),
+    "text": _l("Buchungstext"),
+    "category": _l("Kategorie"),
+    "kind": _l("Art"),
+    "amount": _l("Betrag"),
+    "net_amount": _l("Nettobetrag"),
+    "vat_amount": _l("Umsatzsteuer"),
+    "paid_by_id": _l("Bezahlt von (Nr.)"),
+    "key_id": _l("Verteilungsschlüssel (Nr.)"),
+    "key_description": _l("Verteilungsschlüssel"),
+    "rejection_reason": _l("Grund der Ablehnung"),
+    "reverses_id": _l("Storno zu Kosten (Nr.)"),
+    "recurring_id": _l("Aus wiederkehrenden Kosten (Nr.)"),
+    "created_by_id": _l("Erfasst von (Nr.)"),
+    "submitted_by_id": _l("Eingereicht von (Nr.)"),
+    "submitted_at": _l("Eingereicht am"),
+    "approved_by_id": _l("Freigegeben von (Nr.)"),
+    "decided_at": _l("Entschieden am"),
+    "base_percent": _l("Sockelanteil"),
+    "usage_unit": _l("Nutzungseinheit"),
+    "basis_note": _l("Grundlage"),
+    "population": _l("Einwohnerzahl"),
+    "population_date": _l("Stichtag"),
+    "population_source": _l("Quelle"),
+    "change_reason": _l("Grund der Änderung"),
+    "percent": _l("Prozentsatz"),
+    "usage_units": _l("Nutzungseinheiten"),
+    "paid_on": _l("Gezahlt am"),
+    "recipient_id": _l("Empfangende Kommune (Nr.)"),
+    "note": _l("Vermerk"),
+    "closed_by_id": _l("Abgeschlossen von (Nr.)"),
+    "closed_at": _l("Abgeschlossen am"),
+    "interval": _l("Rhythmus"),
+    "day_of_month": _l("Tag im Monat"),
+    "next_date": _l("Nächste Fälligkeit"),
+    "active": _l("aktiv"),
+    "filename": _l("Dateiname"),
+    "media_type": _l("Dateityp"),
+    "size_bytes": _l("Größe (Bytes)"),
+    "sha256": _l("Prüfsumme (SHA-256)"),
+    "uploaded_by_id": _l("Hochgeladen von (Nr.)"),
 }
+
+MONEY_FIELDS = frozenset({"amount", "net_amount", "vat_amount"})
+PERCENT_FIELDS = frozenset({"base_percent", "percent"})
+YES_NO_FIELDS = frozenset({"paused", "active", "lead_may_approve"})
 
 # Enum-valued fields per record type ("status" means something else for a milestone).
 VALUES: dict[tuple[str | None, str], type[LabelledEnum]] = {
@@ -57,6 +109,11 @@ VALUES: dict[tuple[str | None, str], type[LabelledEnum]] = {
     (None, "mode"): DeliveryMode,
     ("Cooperation", "status"): CooperationStatus,
     ("Milestone", "status"): MilestoneStatus,
+    ("Cost", "state"): CostState,
+    ("Cost", "kind"): CostKind,
+    ("Payment", "kind"): PaymentKind,
+    ("CostKey", "kind"): KeyKind,  # type: ignore[dict-item]
+    ("RecurringCost", "interval"): RecurringInterval,  # type: ignore[dict-item]
 }
 
 
@@ -75,8 +132,14 @@ def history_value(record_type: str | None, field: str | None, value: str | None)
             return str(_l(enum_cls(value).label))
         except ValueError:
             return value
-    if value in ("true", "false") and field == "paused":
+    if value in ("true", "false") and field in YES_NO_FIELDS:
         return str(_l("ja")) if value == "true" else str(_l("nein"))
+    if field in MONEY_FIELDS or field in PERCENT_FIELDS:
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return value
+        return format_eur(number) if field in MONEY_FIELDS else format_percent(number)
     try:
         if len(value) == 10:
             return format_date(date.fromisoformat(value), "dd.MM.yyyy")

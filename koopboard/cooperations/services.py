@@ -51,6 +51,7 @@ class CooperationData:
     status: str
     start_date: date
     end_date: date | None
+    lead_may_approve: bool = False
 
 
 def _actor_id(by: User | None) -> int | None:
@@ -104,6 +105,7 @@ def create_cooperation(data: CooperationData, *, by: User) -> Cooperation:
         status=CooperationStatus(data.status),
         start_date=data.start_date,
         end_date=data.end_date,
+        lead_may_approve=bool(data.lead_may_approve),
         lead_municipality=by.municipality,
     )
     db.session.add(cooperation)
@@ -130,6 +132,7 @@ def update_cooperation(cooperation: Cooperation, data: CooperationData, *, versi
     cooperation.status = CooperationStatus(data.status)
     cooperation.start_date = data.start_date
     cooperation.end_date = data.end_date
+    cooperation.lead_may_approve = bool(data.lead_may_approve)
     db.session.flush()  # the version_id_col makes a concurrent UPDATE fail here
 
 

@@ -77,6 +77,7 @@ def _data(form: CooperationForm) -> services.CooperationData:
         status=form.status.data,
         start_date=form.start_date.data,
         end_date=form.end_date.data,
+        lead_may_approve=bool(form.lead_may_approve.data),
     )
 
 

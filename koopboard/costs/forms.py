@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -87,7 +88,16 @@ class CostForm(FlaskForm):
         validators=[Optional()],
         description=_l("Die Kommune, die die Rechnung bezahlt hat (sonst die federführende)."),
     )
+    receipt = FileField(
+        _l("Beleg (optional)"), description=_l("PDF, PNG oder JPEG, höchstens 10 MB.")
+    )
     version = HiddenField()
+
+    def validate_receipt(self, field: FileField) -> None:
+        """The file's content must be PDF, PNG or JPEG; the checked file lands in ``upload``."""
+        from koopboard.costs.receipts import check_upload  # receipts imports the views
+
+        check_upload(field, required=False)
 
 
 class PaymentForm(FlaskForm):

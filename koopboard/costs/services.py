@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import delete, func, insert, literal, select, union_all
 
 from koopboard.domain import keys as keydomain
 from koopboard.domain.allocation import AllocationError, explain
@@ -33,6 +33,7 @@ from koopboard.models import (
 )
 from koopboard.models.cost import (
     Cost,
+    CostBalance,
     CostKey,
     CostKeyEntry,
     CostKind,
@@ -108,6 +109,21 @@ def is_closed(cooperation_id: int, year: int) -> bool:
     )
 
 
+def first_open_year(cooperation_id: int, from_year: int) -> int:
+    """The first budget year from ``from_year`` on that is not closed (one query)."""
+    closed = set(
+        db.session.scalars(
+            select(YearClosing.budget_year).where(
+                YearClosing.cooperation_id == cooperation_id, YearClosing.budget_year >= from_year
+            )
+        )
+    )
+    year = from_year
+    while year in closed:
+        year += 1
+    return year
+
+
 def check_open(cooperation_id: int, year: int, field: str | None = "budget_year") -> None:
     """Refuse changes in a closed budget year."""
     if is_closed(cooperation_id, year):
@@ -124,6 +140,16 @@ def treasurer_count(cooperation_id: int) -> int:
         select(func.count(Membership.id)).where(
             Membership.cooperation_id == cooperation_id, Membership.role == Role.TREASURER
         )
+    )
+
+
+def may_decide(cooperation: Cooperation, role: Role | None) -> bool:
+    """Who approves or rejects: Kämmerei; the lead too if the cooperation allows it and has
+    only one treasurer (four-eyes still applies: nobody approves what they booked)."""
+    if role is Role.TREASURER:
+        return True
+    return (
+        role is Role.LEAD and cooperation.lead_may_approve and treasurer_count(cooperation.id) == 1
     )
 
 
@@ -149,14 +175,25 @@ def shares_of(cost_id: int) -> list[CostShare]:
 
 def costs_page(
     cooperation_id: int, year: int, state: str | None, page: int
-) -> tuple[list[Cost], int]:
-    """One page of the year's costs (newest first) and the number of matching costs."""
+) -> tuple[list[Any], int]:
+    """One page of the year's costs (newest first) and the number of matching costs.
+
+    Rows with only the listed columns (id, booking_date, text, category, kind, state,
+    amount), not ORM objects: no identity map, no joined ``paid_by`` the list never shows."""
     where = [Cost.cooperation_id == cooperation_id, Cost.budget_year == year]
     if state in {s.value for s in CostState}:
         where.append(Cost.state == CostState(state))
     total = db.session.scalar(select(func.count(Cost.id)).where(*where))
-    rows = db.session.scalars(
-        select(Cost)
+    rows = db.session.execute(
+        select(
+            Cost.id,
+            Cost.booking_date,
+            Cost.text,
+            Cost.category,
+            Cost.kind,
+            Cost.state,
+            Cost.amount,
+        )
         .where(*where)
         .order_by(Cost.booking_date.desc(), Cost.id.desc())
         .limit(PAGE_SIZE)
@@ -582,6 +619,7 @@ def approve_cost(cost: Cost, *, version: int | None, by: User) -> None:
     cost.state = CostState.FREIGEGEBEN
     cost.approved_by_id = by.id
     cost.decided_at = utcnow()
+    _count_approved(cost)
     _event(cost, EventType.COST_APPROVED, by)
     db.session.flush()
 
@@ -611,12 +649,19 @@ def cancel_cost(
     already = db.session.scalar(select(Cost.id).where(Cost.reverses_id == cost.id))
     if already is not None:
         raise CostError("Diese Kosten sind bereits storniert.", None)
-    year = cost.budget_year if not is_closed(cooperation.id, cost.budget_year) else today.year
+    # A closed year stays as it was: the counter-entry goes to the first open year.
+    year = cost.budget_year
+    if is_closed(cooperation.id, year):
+        year = first_open_year(cooperation.id, max(today.year, cost.budget_year + 1))
     check_open(cooperation.id, year)
     counter = Cost(
         cooperation_id=cooperation.id,
         budget_year=year,
-        booking_date=today if year != cost.budget_year else max(today, cost.booking_date),
+        booking_date=(
+            max(today, cost.booking_date)
+            if year == cost.budget_year
+            else (today if today.year == year else date(year, 1, 1))
+        ),
         text=f"Storno: {cost.text}"[:300],
         category=cost.category,
         kind=CostKind.STORNO,
@@ -696,6 +741,8 @@ def book_payment(cooperation: Cooperation, data: PaymentData, *, by: User) -> Pa
     )
     db.session.add(payment)
     db.session.flush()
+    _bump(cooperation.id, payment.budget_year, payment.municipality_id, paid=payment.amount)
+    _bump(cooperation.id, payment.budget_year, recipient, received=payment.amount)
     _publish(
         NotificationEvent(
             cooperation_id=cooperation.id,
@@ -707,6 +754,7 @@ def book_payment(cooperation: Cooperation, data: PaymentData, *, by: User) -> Pa
                 "title": f"{payment.municipality.name}: {format_eur(payment.amount)}",
                 "amount": format(payment.amount, "f"),
                 "kind": kind.value,
+                "year": payment.budget_year,
             },
         )
     )
@@ -755,8 +803,9 @@ class PartnerBalance:
         return self.shares - self.outlays - self.paid + self.received
 
 
-def balances_of(cooperation_id: int, year: int) -> list[PartnerBalance]:
-    """Every partner's balance from SQL aggregates (one query, however many costs)."""
+def _totals_from_books(cooperation_id: int, year: int) -> Any:
+    """Per municipality: shares, outlays, paid, received — aggregated from the costs and
+    payments themselves (the reference the maintained ``cost_balance`` rows must equal)."""
     approved = (Cost.cooperation_id == cooperation_id, Cost.budget_year == year)
     counted = Cost.state == CostState.FREIGEGEBEN
     zero = literal(Decimal("0.00"))
@@ -785,35 +834,124 @@ def balances_of(cooperation_id: int, year: int) -> list[PartnerBalance]:
         )
         .group_by(Payment.recipient_id),
     ).subquery()
-    totals = (
+    return (
         select(
-            parts.c.m,
-            func.sum(parts.c.shares),
-            func.sum(parts.c.outlays),
-            func.sum(parts.c.paid),
-            func.sum(parts.c.received),
+            parts.c.m.label("m"),
+            func.sum(parts.c.shares).label("shares"),
+            func.sum(parts.c.outlays).label("outlays"),
+            func.sum(parts.c.paid).label("paid"),
+            func.sum(parts.c.received).label("received"),
         )
         .group_by(parts.c.m)
         .subquery()
     )
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+def _partner_balances(cooperation_id: int, totals: Any) -> list[PartnerBalance]:
     rows = db.session.execute(
-        select(Municipality, totals)
-        .join(
-            CooperationPartner,
-            CooperationPartner.municipality_id == Municipality.id,
-        )
+        select(Municipality, totals.c.shares, totals.c.outlays, totals.c.paid, totals.c.received)
+        .join(CooperationPartner, CooperationPartner.municipality_id == Municipality.id)
         .outerjoin(totals, totals.c.m == Municipality.id)
         .where(CooperationPartner.cooperation_id == cooperation_id)
         .order_by(Municipality.name)
     ).all()
-
-    def money(value: Any) -> Decimal:
-        return Decimal(value or 0).quantize(Decimal("0.01"))
-
     return [
-        PartnerBalance(row[0], money(row[2]), money(row[3]), money(row[4]), money(row[5]))
+        PartnerBalance(row[0], _money(row[1]), _money(row[2]), _money(row[3]), _money(row[4]))
         for row in rows
     ]
+
+
+def balances_of(cooperation_id: int, year: int) -> list[PartnerBalance]:
+    """Every partner's balance: one indexed read of the maintained ``cost_balance`` rows
+    (kept in step by ``_bump`` on every approval and payment), however many costs."""
+    totals = (
+        select(
+            CostBalance.municipality_id.label("m"),
+            CostBalance.shares,
+            CostBalance.outlays,
+            CostBalance.paid,
+            CostBalance.received,
+        )
+        .where(CostBalance.cooperation_id == cooperation_id, CostBalance.budget_year == year)
+        .subquery()
+    )
+    return _partner_balances(cooperation_id, totals)
+
+
+def balances_from_books(cooperation_id: int, year: int) -> list[PartnerBalance]:
+    """The same balances aggregated from every cost and payment (slow; for checks)."""
+    return _partner_balances(cooperation_id, _totals_from_books(cooperation_id, year))
+
+
+def rebuild_balances(cooperation_id: int, year: int) -> None:
+    """Recompute the year's maintained balances from the books (bulk loads, repairs)."""
+    db.session.execute(
+        delete(CostBalance).where(
+            CostBalance.cooperation_id == cooperation_id, CostBalance.budget_year == year
+        )
+    )
+    totals = _totals_from_books(cooperation_id, year)
+    db.session.execute(
+        insert(CostBalance).from_select(
+            [
+                "cooperation_id",
+                "budget_year",
+                "municipality_id",
+                "shares",
+                "outlays",
+                "paid",
+                "received",
+            ],
+            select(
+                literal(cooperation_id),
+                literal(year),
+                totals.c.m,
+                totals.c.shares,
+                totals.c.outlays,
+                totals.c.paid,
+                totals.c.received,
+            ).where(totals.c.m.is_not(None)),
+        )
+    )
+
+
+def _bump(cooperation_id: int, year: int, municipality_id: int, **deltas: Decimal) -> None:
+    """Add to one partner's maintained totals: an atomic INSERT … ON CONFLICT DO UPDATE, so
+    concurrent approvals and payments never lose an increment."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    values = {name: deltas.get(name, Decimal("0.00")) for name in BALANCE_COLUMNS}
+    stmt = upsert(CostBalance).values(
+        cooperation_id=cooperation_id,
+        budget_year=year,
+        municipality_id=municipality_id,
+        **values,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["cooperation_id", "budget_year", "municipality_id"],
+        set_={name: getattr(CostBalance, name) + stmt.excluded[name] for name in deltas},
+    )
+    db.session.execute(stmt)
+
+
+BALANCE_COLUMNS = ("shares", "outlays", "paid", "received")
+
+
+def _count_approved(cost: Cost) -> None:
+    """An approved cost now counts: its shares and its outlay go into the balances."""
+    for municipality_id, amount in db.session.execute(
+        select(CostShare.municipality_id, CostShare.amount).where(CostShare.cost_id == cost.id)
+    ):
+        _bump(cost.cooperation_id, cost.budget_year, municipality_id, shares=amount)
+    if cost.paid_by_id is not None:
+        _bump(cost.cooperation_id, cost.budget_year, cost.paid_by_id, outlays=cost.amount)
 
 
 def proposed_transfers(

@@ -7,14 +7,17 @@ htmx history cache off (``data-hx-history="false"``): amounts are never restored
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
@@ -35,6 +38,8 @@ bp = Blueprint("costs", __name__)
 
 COOP = "/kooperationen/<int:cooperation_id>/kosten"
 BOOKERS = (Role.TREASURER,)
+# Approve/reject: Kämmerei, or the lead where the cooperation allows it (services.may_decide).
+DECIDERS = (Role.TREASURER, Role.LEAD)
 KEY_EDITORS = (Role.TREASURER, Role.LEAD)
 
 
@@ -116,6 +121,105 @@ def _partner_choices(cooperation: Cooperation, blank: str) -> list[SelectChoice]
 # --- cost list and balances -----------------------------------------------------------------
 
 
+# A stand-in id: a URL is built once with it, then completed per row by string joining.
+_ID = 987654321
+
+
+def _url_maker(endpoint: str, field: str, **values: Any) -> Callable[[int], str]:
+    """``make(id)`` == ``url_for(endpoint, **values, field=id)``, with one ``url_for`` call
+    for all rows instead of one per row (each costs ~20 µs; the page had ~130 of them).
+    Falls back to ``url_for`` per row unless the stand-in id shows up exactly once."""
+    url = url_for(endpoint, **values, **{field: _ID})
+    head, sep, tail = url.partition(str(_ID))
+    if not sep or str(_ID) in tail:
+        return lambda value: url_for(endpoint, **values, **{field: value})
+    return lambda value: f"{head}{value}{tail}"
+
+
+class CostRow(NamedTuple):
+    """One line of the cost list, ready to print (formatted once per request in Python)."""
+
+    url: str
+    day: str
+    text: str
+    category: str
+    kind: str
+    state: str
+    amount: str
+
+
+def _cost_rows(cooperation_id: int, costs: list[Any]) -> list[CostRow]:
+    """The page's costs as display strings: each date and label is formatted (and
+    translated) once per request, and the links come from one ``url_for``."""
+    datum = current_app.jinja_env.filters["datum"]
+    link = _url_maker("costs.show", "cost_id", cooperation_id=cooperation_id)
+    days: dict[date, str] = {}
+    labels: dict[Any, str] = {}
+    rows = []
+    for c in costs:
+        day = days.get(c.booking_date)
+        if day is None:
+            day = days[c.booking_date] = datum(c.booking_date)
+        kind = labels.get(c.kind)
+        if kind is None:
+            kind = labels[c.kind] = gettext(c.kind.label)
+        state = labels.get(c.state)
+        if state is None:
+            state = labels[c.state] = gettext(c.state.label)
+        rows.append(
+            CostRow(link(c.id), day, c.text, c.category or "–", kind, state, format_eur(c.amount))
+        )
+    return rows
+
+
+class BalanceRow(NamedTuple):
+    """One partner's line of the balances table, ready to print."""
+
+    name: Markup
+    ags: str
+    shares: str
+    outlays: str
+    paid: str
+    received: str
+    open: str
+    xlsx: str
+    csv: str
+    pdf: str
+    page: str
+
+
+def _balance_rows(
+    cooperation_id: int, year: int, balances: list[services.PartnerBalance]
+) -> list[BalanceRow]:
+    """The balances as display strings; the four statement links per partner come from
+    four ``url_for`` calls in all (not four per partner)."""
+    ids = {"cooperation_id": cooperation_id, "year": year}
+    xlsx = _url_maker("costs.statement", "municipality_id", **ids, fmt="xlsx")
+    csv = _url_maker("costs.statement", "municipality_id", **ids, fmt="csv")
+    pdf = _url_maker("costs.statement_pdf", "municipality_id", **ids)
+    page = _url_maker("costs.statement_page", "municipality_id", **ids)
+    rows = []
+    for b in balances:
+        m = b.municipality
+        name = escape(m.name)  # printed five times per row: escaped once
+        rows.append(
+            BalanceRow(
+                name,
+                m.ags,
+                format_eur(b.shares),
+                format_eur(b.outlays),
+                format_eur(b.paid),
+                format_eur(b.received),
+                format_eur(b.open),
+                xlsx(m.id),
+                csv(m.id),
+                pdf(m.id),
+                page(m.id),
+            )
+        )
+    return rows
+
+
 @bp.get(COOP + "/")
 def index(cooperation_id: int) -> Response:
     """The year's costs (filtered, paginated) with each partner's balance."""
@@ -132,17 +236,16 @@ def index(cooperation_id: int) -> Response:
         role=role,
         year=year,
         state=state,
-        states=list(CostState),
+        states=[(s.value, gettext(s.label)) for s in CostState],
         page_no=page,
         pages=max(1, -(-total // services.PAGE_SIZE)),
         total=total,
-        costs=costs,
-        balances=balances,
+        costs=_cost_rows(cooperation.id, costs),
+        balances=_balance_rows(cooperation.id, year, balances),
         transfers=services.proposed_transfers(cooperation, balances),
         payments=services.payments_of(cooperation.id, year),
         closed=services.is_closed(cooperation.id, year),
         may_book=role in BOOKERS,
-        close_form=VersionForm(),
     )
 
 
@@ -293,6 +396,7 @@ def key(cooperation_id: int, year: int) -> Response:
         entries = _stored_entries(cooperation, year, stored)
         values = stored
     amount, amount_error = _example_amount()
+    closed = services.is_closed(cooperation.id, year)
     return render(
         "costs/key.html",
         cooperation=cooperation,
@@ -305,7 +409,8 @@ def key(cooperation_id: int, year: int) -> Response:
         errors=errors,
         message=message,
         conflict=conflict,
-        may_edit=role in KEY_EDITORS and not services.is_closed(cooperation.id, year),
+        may_edit=role in KEY_EDITORS and not closed,
+        closed=closed,
         example=amount,
         example_error=amount_error,
         explained=_explained(cooperation, year, stored, amount),
@@ -350,6 +455,15 @@ def _cost_data(form: CostForm) -> services.CostData:
     )
 
 
+def _attach_receipt(cooperation: Cooperation, cost: Cost, form: CostForm) -> None:
+    """Store the form's receipt (checked by ``CostForm.validate_receipt``) with the booking."""
+    from koopboard.costs import receipts  # receipts registers its routes on this blueprint
+
+    upload = getattr(form.receipt, "upload", None)
+    if upload is not None:
+        receipts.attach(cooperation, cost, upload, by=current_user)
+
+
 def _render_form(
     cooperation: Cooperation, form: CostForm, cost: Cost | None, status: int, conflict: Any = None
 ) -> Response:
@@ -378,6 +492,7 @@ def create(cooperation_id: int) -> Response:
     elif form.validate_on_submit():
         try:
             cost = services.book_cost(cooperation, _cost_data(form), by=current_user)
+            _attach_receipt(cooperation, cost, form)
         except services.CostError as exc:
             db.session.rollback()
             _attach(form, exc)
@@ -416,6 +531,7 @@ def edit(cooperation_id: int, cost_id: int) -> Response:
             services.update_cost(
                 cooperation, cost, _cost_data(form), version=_posted_version(), by=current_user
             )
+            _attach_receipt(cooperation, cost, form)
         except (services.StaleVersion, StaleDataError):
             db.session.rollback()
             db.session.expire_all()
@@ -452,8 +568,12 @@ def _show(
     error: str | None = None,
     conflict: bool = False,
     reject_form: RejectForm | None = None,
+    receipt_form: FlaskForm | None = None,
 ) -> Response:
+    from koopboard.costs import receipts  # receipts registers its routes on this blueprint
+
     shares = services.shares_of(cost.id)
+    closed = services.is_closed(cooperation.id, cost.budget_year)
     weight_sum = sum((s.weight for s in shares), Decimal(0))
     return render(
         "costs/show.html",
@@ -464,7 +584,9 @@ def _show(
         share_sum=sum((s.amount for s in shares), Decimal("0.00")),
         percent=lambda s: Fraction(s.weight) * 100 / Fraction(weight_sum) if weight_sum else 0,
         may_book=role in BOOKERS,
-        closed=services.is_closed(cooperation.id, cost.budget_year),
+        may_decide=services.may_decide(cooperation, role),
+        closed=closed,
+        **receipts.show_context(cost, role, closed, receipt_form),
         is_own=current_user.id in (cost.submitted_by_id, cost.created_by_id),
         action_form=VersionForm(),
         reject_form=reject_form or RejectForm(),
@@ -476,9 +598,15 @@ def _show(
     )
 
 
-def _action(cooperation_id: int, cost_id: int, apply: Any, done: str) -> Response:
+def _action(
+    cooperation_id: int, cost_id: int, apply: Any, done: str, *, decision: bool = False
+) -> Response:
     """Run a state change on a cost; errors re-render the cost page (nothing written)."""
-    cooperation, role, cost = _load_cost(cooperation_id, cost_id, *BOOKERS)
+    cooperation, role, cost = _load_cost(
+        cooperation_id, cost_id, *(DECIDERS if decision else BOOKERS)
+    )
+    if decision and not services.may_decide(cooperation, role):
+        abort(403)
     form = RejectForm() if apply is _reject else VersionForm()
     if not form.validate_on_submit():
         return _show(
@@ -530,13 +658,15 @@ def approve(cooperation_id: int, cost_id: int) -> Response:
     def apply(_c: Cooperation, cost: Cost, _f: FlaskForm) -> None:
         services.approve_cost(cost, version=_posted_version(), by=current_user)
 
-    return _action(cooperation_id, cost_id, apply, "Freigegeben: Die Kosten zählen jetzt.")
+    return _action(
+        cooperation_id, cost_id, apply, "Freigegeben: Die Kosten zählen jetzt.", decision=True
+    )
 
 
 @bp.post(COOP + "/<int:cost_id>/ablehnen")
 def reject(cooperation_id: int, cost_id: int) -> Response:
     """eingereicht → abgelehnt, with a reason."""
-    return _action(cooperation_id, cost_id, _reject, "Abgelehnt.")
+    return _action(cooperation_id, cost_id, _reject, "Abgelehnt.", decision=True)
 
 
 @bp.post(COOP + "/<int:cost_id>/stornieren")

@@ -3,6 +3,7 @@
 from koopboard.models.cooperation import Cooperation, CooperationPartner, Membership
 from koopboard.models.cost import (
     Cost,
+    CostBalance,
     CostBudget,
     CostKey,
     CostKeyEntry,
@@ -30,6 +31,7 @@ __all__ = [
     "CalendarFeed",
     "Cooperation",
     "Cost",
+    "CostBalance",
     "CostBudget",
     "CostKey",
     "CostKeyEntry",

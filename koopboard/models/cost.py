@@ -479,3 +479,34 @@ class CostBudget(db.Model):
 
     def __str__(self) -> str:
         return f"Planansatz {self.budget_year}: {self.category}"
+
+
+class CostBalance(db.Model):
+    """Each partner's running totals of one budget year, kept in step with every approval and
+    payment (in the same transaction, by atomic increments), so the balances on the cost list
+    are one indexed read however many costs the year holds.
+
+    Derived data: ``koopboard.costs.services.rebuild_balances`` recomputes it from the costs
+    and payments, and a test checks both agree after every kind of booking.
+    """
+
+    __tablename__ = "cost_balance"
+    __table_args__ = (
+        UniqueConstraint(
+            "cooperation_id", "budget_year", "municipality_id", name="uq_cost_balance_partner"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperation_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperation.id", ondelete="CASCADE"), index=True
+    )
+    budget_year: Mapped[int] = mapped_column(Integer)
+    municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
+    )
+    # Shares of approved costs, approved costs advanced (paid_by), payments made and received.
+    shares: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+    outlays: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+    paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))
+    received: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))

@@ -657,6 +657,97 @@ def _cost_form(world: World, values: dict) -> dict:
     }
 
 
+# Receipts: every role downloads; the Kämmerei uploads (a PDF by its magic bytes).
+RECEIPT_PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+def _fresh_receipt(world: World) -> dict:
+    """A draft cost of A with a stored receipt."""
+    import hashlib
+
+    from koopboard.models.cost import CostReceipt
+
+    values = _fresh_cost("entwurf")(world)
+    with world.app.app_context():
+        db.session.add(
+            CostReceipt(
+                cost_id=values["cost"],
+                cooperation_id=world.coop_a,
+                filename="beleg.pdf",
+                media_type="application/pdf",
+                size_bytes=len(RECEIPT_PDF),
+                sha256=hashlib.sha256(RECEIPT_PDF).hexdigest(),
+                data=RECEIPT_PDF,
+            )
+        )
+        db.session.commit()
+    return values
+
+
+def _receipt_file(world: World, values: dict) -> dict:
+    import io
+
+    return {"receipt": (io.BytesIO(RECEIPT_PDF), f"beleg-{values['n']}.pdf")}
+
+
+def _receipt_stored(world: World, values: dict) -> None:
+    from koopboard.models.cost import CostReceipt
+
+    with world.app.app_context():
+        receipt = db.session.scalar(
+            select(CostReceipt).where(CostReceipt.cost_id == values["cost"])
+        )
+        assert receipt is not None and receipt.filename == f"beleg-{values['n']}.pdf"
+
+
+# Recurring costs: a fresh running one of A per case (no draft is ever booked here).
+RECURRING = COSTS + "/wiederkehrend"
+
+
+def _fresh_recurring(world: World) -> dict:
+    from decimal import Decimal
+
+    from koopboard.models.cost import RecurringCost, RecurringInterval
+
+    with world.app.app_context():
+        n = world.n()
+        rc = RecurringCost(
+            cooperation_id=world.coop_a,
+            text=f"Miete {n}",
+            amount=Decimal("100.00"),
+            interval=RecurringInterval.MONATLICH,
+            start_date=date(2026, 3, 1),
+            day_of_month=1,
+            next_date=date(2026, 3, 1),
+            active=True,
+        )
+        db.session.add(rc)
+        db.session.commit()
+        return {"n": n, "recurring": rc.id, "version": str(rc.version)}
+
+
+def _recurring_has(field_name: str, value: Callable[[dict], Any]) -> Callable[[World, dict], None]:
+    def check(world: World, values: dict) -> None:
+        from koopboard.models.cost import RecurringCost
+
+        with world.app.app_context():
+            rc = db.session.get(RecurringCost, values["recurring"])
+            assert str(getattr(rc, field_name)) == value(values)
+
+    return check
+
+
+def _recurring_form(world: World, values: dict) -> dict:
+    return {
+        "text": f"Geändert {values['n']}",
+        "amount": "100,00",
+        "interval": "monatlich",
+        "day_of_month": "1",
+        "start_date": "01.03.2026",
+        "version": values["version"],
+    }
+
+
 ROUTES: dict[str, list[Call]] = {
     # --- public and global -----------------------------------------------------------
     "main.index": [Call("GET", "/", everyone("/start", anonymous=LOGIN))],
@@ -932,6 +1023,19 @@ ROUTES: dict[str, list[Call]] = {
         cost_call("POST", COSTS + "/neu", book_a(400), data=lambda w, v: {"amount": "1e3"}),
     ],
     "costs.show": [cost_call("GET", COST_PAGE, read_a(), prepare=_fresh_cost("entwurf"))],
+    "costs.receipt_download": [
+        cost_call("GET", COST_PAGE + "/beleg", read_a(), prepare=_fresh_receipt),
+    ],
+    "costs.receipt_upload": [
+        cost_call(
+            "POST",
+            COST_PAGE + "/beleg",
+            book_a(COST_PAGE),
+            prepare=_fresh_cost("entwurf"),
+            data=_receipt_file,
+            changed=_receipt_stored,
+        ),
+    ],
     "costs.edit": [
         cost_call("GET", COST_PAGE + "/bearbeiten", book_a(200), prepare=_fresh_cost("entwurf")),
         cost_call(
@@ -997,6 +1101,34 @@ ROUTES: dict[str, list[Call]] = {
             changed=_year_closed,
         ),
     ],
+    "costs.recurring": [cost_call("GET", RECURRING, read_a())],
+    "costs.recurring_create": [
+        cost_call("GET", RECURRING + "/neu", book_a(200)),
+        cost_call("POST", RECURRING + "/neu", book_a(400), data=lambda w, v: {"amount": "1e3"}),
+    ],
+    "costs.recurring_edit": [
+        cost_call(
+            "GET", RECURRING + "/{recurring}/bearbeiten", book_a(200), prepare=_fresh_recurring
+        ),
+        cost_call(
+            "POST",
+            RECURRING + "/{recurring}/bearbeiten",
+            book_a(RECURRING),
+            prepare=_fresh_recurring,
+            data=_recurring_form,
+            changed=_recurring_has("text", lambda v: f"Geändert {v['n']}"),
+        ),
+    ],
+    "costs.recurring_end": [
+        cost_call(
+            "POST",
+            RECURRING + "/{recurring}/beenden",
+            book_a(RECURRING),
+            prepare=_fresh_recurring,
+            data=lambda w, v: {"version": v["version"]},
+            changed=_recurring_has("active", lambda v: "False"),
+        ),
+    ],
     # The same endpoint serves the XLSX (binary; read back in tests/web/test_costs.py).
     "costs.statement": [
         cost_call(
@@ -1004,6 +1136,33 @@ ROUTES: dict[str, list[Call]] = {
             COSTS + "/abrechnung/2026/{mun}.csv",
             read_a(),
             prepare=lambda w: {"mun": w.municipality_ids["A"]},
+        ),
+    ],
+    # Printable statement and its PDF (amounts checked in tests/web/test_cost_statement.py).
+    "costs.statement_page": [
+        cost_call(
+            "GET",
+            COSTS + "/abrechnung/2026/{mun}",
+            read_a(),
+            prepare=lambda w: {"mun": w.municipality_ids["A"]},
+        ),
+    ],
+    "costs.statement_pdf": [
+        cost_call(
+            "GET",
+            COSTS + "/abrechnung/2026/{mun}.pdf",
+            read_a(),
+            prepare=lambda w: {"mun": w.municipality_ids["A"]},
+        ),
+    ],
+    # Planansatz: every role reads; Kämmerei and Projektleitung set it (saving: test_cost_budget).
+    "costs.budget": [
+        cost_call("GET", COSTS + "/planansatz/2026", read_a()),
+        cost_call(
+            "POST",
+            COSTS + "/planansatz/2026",
+            key_a(400),
+            data=lambda w, v: {"category_0": "", "amount_0": "1e3"},
         ),
     ],
 }
@@ -1050,6 +1209,7 @@ def test_every_route_is_in_the_table(auth_app: Flask) -> None:
         "coop_b": 2,
         "milestone": 1,
         "cost": 1,
+        "recurring": 1,
         "year": 2026,
         "mun": 1,
     }
@@ -1065,7 +1225,7 @@ def test_every_route_is_in_the_table(auth_app: Flask) -> None:
 
 
 def _check_outcome(response, expected: Outcome, where: str) -> None:  # noqa: ANN001
-    body = response.get_data(as_text=True)
+    body = response.get_data().decode("utf-8", "replace")  # a PDF answer is binary
     if isinstance(expected, str):
         assert response.status_code == 302, f"{where}: {response.status_code}, {body[:300]}"
         location = response.headers["Location"]
@@ -1138,6 +1298,51 @@ def test_ids_of_another_cooperation_are_not_found(world: World, method: str, pat
     response = client.get(path) if method == "GET" else client.post(path, data=data)
     assert response.status_code == 404, f"{method} {path}: {response.status_code}"
     assert world.snapshot() == before
+
+
+# A cost of A reached through B's URLs: B's treasurer holds a role there, the cost is A's.
+COST_CROSS_CALLS = [
+    ("GET", "/kooperationen/{coop_b}/kosten/{cost}"),
+    ("GET", "/kooperationen/{coop_b}/kosten/{cost}/bearbeiten"),
+    ("POST", "/kooperationen/{coop_b}/kosten/{cost}/bearbeiten"),
+    ("POST", "/kooperationen/{coop_b}/kosten/{cost}/einreichen"),
+    ("POST", "/kooperationen/{coop_b}/kosten/{cost}/freigeben"),
+    ("POST", "/kooperationen/{coop_b}/kosten/{cost}/ablehnen"),
+    ("POST", "/kooperationen/{coop_b}/kosten/{cost}/stornieren"),
+    ("GET", "/kooperationen/{coop_b}/kosten/abrechnung/2026/{mun_a}.csv"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), COST_CROSS_CALLS, ids=[f"{m} {p}" for m, p in COST_CROSS_CALLS]
+)
+def test_costs_of_another_cooperation_are_not_found(world: World, method: str, path: str) -> None:
+    """B's treasurer cannot read or change A's costs through B's cost URLs."""
+    values = _fresh_cost("eingereicht")(world)
+    with world.app.app_context():
+        if "b_treasurer" not in world.users:
+            user = _user(
+                "b_treasurer", db.session.get(User, world.users["other_lead"]).municipality
+            )
+            db.session.add(user)
+            db.session.flush()
+            db.session.add(
+                Membership(cooperation_id=world.coop_b, user_id=user.id, role=Role.TREASURER)
+            )
+            db.session.commit()
+            world.users["b_treasurer"] = user.id
+    path = path.format(cost=values["cost"], mun_a=world.municipality_ids["P"], **world.values())
+    client = world.client_for("b_treasurer")
+    before = world.snapshot()
+    data = {"version": values["version"], "reason": "x", "text": "Fremd", "amount": "1,00"}
+    response = client.get(path) if method == "GET" else client.post(path, data=data)
+    assert response.status_code == 404, f"{method} {path}: {response.status_code}"
+    assert TITLE_A not in response.get_data(as_text=True)
+    assert world.snapshot() == before
+    with world.app.app_context():
+        from koopboard.models.cost import Cost
+
+        assert db.session.get(Cost, values["cost"]).state.value == "eingereicht"
 
 
 def _without_tokens(body: str) -> str:
