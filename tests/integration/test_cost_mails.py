@@ -42,10 +42,11 @@ from tests.web.test_costs import YEAR, _book
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-# Redis databases no other test uses (the worker test has 11). Several engineers may run this
-# module at once on one machine: each run claims a free one, or the workers would take each
-# other's tasks (and look for their rows in the wrong database).
-REDIS_DBS = (12, 14, 10, 9, 8)
+# Redis databases no other test uses (the worker test has 11, the recurring-costs test 12).
+# Several engineers may run this module at once on one machine: each run claims a free one,
+# or the workers would take each other's tasks (and look for their rows in the wrong
+# database).
+REDIS_DBS = (14, 10, 9, 8, 13)
 REDIS_LOCK = "koopboard-test:cost-mails"
 COOP_TITLE = "Gemeinsames Rechenzentrum"
 
