@@ -29,14 +29,14 @@ help: ## List the targets
 
 # --- set-up -----------------------------------------------------------------------------------
 
-venv .venv: $(VENV_STAMP) ## Create .venv and install requirements.txt (again when it changes)
+venv .venv: $(VENV_STAMP) ## Create .venv and install requirements-dev.txt (again when it changes)
 
-$(VENV_STAMP): requirements.txt
+$(VENV_STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "KoopBoard needs Python 3.11 or newer (try: make PYTHON=python3.11 ...)" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) \
 		|| { echo "python3 -m venv failed (Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 1; }
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
 	@touch $@
 
 assets: $(ASSETS_STAMP) ## npm ci and copy htmx + axe-core into koopboard/static/vendor/

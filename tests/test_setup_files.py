@@ -11,8 +11,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _requirement_lines(name: str) -> list[str]:
+    """The requirement lines of a file, without comments and ``-r`` includes."""
     lines = (REPO_ROOT / name).read_text().splitlines()
-    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+    return [
+        line.split("#")[0].strip()
+        for line in lines
+        if line.split("#")[0].strip() and not line.startswith("-r ")
+    ]
 
 
 def _canonical(name: str) -> str:
@@ -20,7 +25,7 @@ def _canonical(name: str) -> str:
 
 
 def test_every_python_requirement_is_pinned_exactly():
-    for line in _requirement_lines("requirements.txt"):
+    for line in _requirement_lines("requirements.txt") + _requirement_lines("requirements-dev.txt"):
         assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*(\[[a-z,]+\])?==[A-Za-z0-9.+!-]+", line), (
             line
         )
@@ -32,6 +37,19 @@ def test_every_direct_dependency_is_in_the_frozen_set():
         name = _canonical(re.split(r"[\[=<>~!; ]", line)[0])
         assert name in frozen, f"{name} from requirements.in is not pinned in requirements.txt"
     assert "psycopg-binary" in frozen  # psycopg[binary]: no libpq or compiler needed
+    dev = {_canonical(line.split("==")[0]) for line in _requirement_lines("requirements-dev.txt")}
+    for line in _requirement_lines("requirements-dev.in"):
+        name = _canonical(re.split(r"[\[=<>~!; ]", line)[0])
+        assert name in dev, f"{name} from requirements-dev.in is not pinned in requirements-dev.txt"
+
+
+def test_the_production_image_gets_no_test_tools():
+    """The Dockerfile installs requirements.txt only; tests and lint stay out of it."""
+    runtime = {_canonical(line.split("==")[0]) for line in _requirement_lines("requirements.txt")}
+    assert not runtime & {"pytest", "playwright", "hypothesis", "ruff", "honcho", "pypdf"}
+    assert "pip install -r requirements.txt" in (REPO_ROOT / "Dockerfile").read_text()
+    dev = (REPO_ROOT / "requirements-dev.txt").read_text().splitlines()
+    assert "-r requirements.txt" in dev  # one venv for development: runtime plus tools
 
 
 def test_front_end_packages_are_pinned_and_htmx_stays_on_2_0():
