@@ -166,7 +166,7 @@ def books(app, make_municipality, make_user, make_cooperation, mailbox: Mailbox)
         title=COOP_TITLE,
     )
     # The setup's "Partnerkommune beigetreten" mails to the lead go out first; then a clean box.
-    wait_for(_settled, 15, "the setup's mails")
+    wait_for(_settled, 30, "the setup's mails")
     mailbox.clear()
     return Books(
         cooperation,
@@ -209,8 +209,8 @@ def _event_mails(
         return [m for m in mailbox.messages if str(m["Message-ID"]) in ids]
 
     wanted = sorted(u.email for u in expected)
-    wait_for(lambda: len(arrived()) >= len(wanted), 15, f"the {event_type} mails")
-    wait_for(_settled, 15, "the worker to finish")
+    wait_for(lambda: len(arrived()) >= len(wanted), 30, f"the {event_type} mails")
+    wait_for(_settled, 30, "the worker to finish")
     mails = arrived()
     assert sorted(str(m["To"]) for m in mails) == wanted  # one each, nobody else
     by_user = {ids[str(m["Message-ID"])].user_id: m for m in mails}

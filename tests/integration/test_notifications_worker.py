@@ -285,7 +285,7 @@ def setup(app, make_municipality, make_user, make_cooperation) -> Setup:  # noqa
         now=utcnow(),
     )
     db.session.commit()
-    wait_for(_settled, 15, "the created-event mails")
+    wait_for(_settled, 30, "the created-event mails")
     return Setup(cooperation, lead, immediate, off, digest, milestone)
 
 
@@ -331,7 +331,7 @@ def test_status_change_mails_each_subscribed_partner_once(setup: Setup, smtp) ->
     box = smtp[0]
     box.clear()
     _change_status(setup)
-    wait_for(lambda: len(box.to(setup.immediate.email)) == 1, 10, "the immediate mail")
+    wait_for(lambda: len(box.to(setup.immediate.email)) == 1, 30, "the immediate mail")
     time.sleep(1.5)  # several relay ticks: nothing else may arrive
     assert [str(m["To"]) for m in box.messages] == [setup.immediate.email]
     msg = box.messages[0]
@@ -355,7 +355,7 @@ def test_status_change_mails_each_subscribed_partner_once(setup: Setup, smtp) ->
 
     for _ in range(3):
         queue_digests.delay()
-    wait_for(lambda: len(box.to(setup.digest.email)) == 1, 10, "the digest mail")
+    wait_for(lambda: len(box.to(setup.digest.email)) == 1, 30, "the digest mail")
     time.sleep(1.0)
     assert len(box.to(setup.digest.email)) == 1
     assert "Gemeinsamer Bauhof" in box.text(box.to(setup.digest.email)[0])
@@ -379,7 +379,7 @@ def test_save_succeeds_with_the_broker_down_and_mail_follows(
         assert _delivery(setup.immediate).status in ("pending", "sending", "sent")
         db.session.remove()
     # The worker's beat relay (on the working broker) sends it.
-    wait_for(lambda: len(box.to(setup.immediate.email)) == 1, 10, "the relayed mail")
+    wait_for(lambda: len(box.to(setup.immediate.email)) == 1, 30, "the relayed mail")
     assert _delivery(setup.immediate).status == "sent"
 
 
@@ -403,7 +403,7 @@ def test_550_is_marked_failed_after_one_try(setup: Setup, smtp) -> None:  # noqa
     box.reset()
     box.always = "550 5.1.1 Postfach unbekannt"
     _change_status(setup)
-    wait_for(lambda: _delivery(setup.immediate).status == "failed", 10, "the failure")
+    wait_for(lambda: _delivery(setup.immediate).status == "failed", 30, "the failure")
     time.sleep(1.5)
     row = _delivery(setup.immediate)
     assert (row.attempts, row.next_attempt_at) == (1, None)
@@ -423,7 +423,7 @@ def test_overdue_alert_fires_once_however_often_beat_ticks(setup: Setup, smtp) -
         date_alerts.delay()
     # Every role but nobody (no actor): immediate, off (general pref is only for status
     # changes, so overdue is immediate too), digest user and the lead.
-    wait_for(lambda: len(box.messages) == 4, 10, "the overdue mails")
+    wait_for(lambda: len(box.messages) == 4, 30, "the overdue mails")
     time.sleep(1.5)
     assert len(box.messages) == 4
     assert all("überfällig" in m["Subject"] for m in box.messages)
