@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from koopboard.auth.services import create_user
 from koopboard.cooperations.services import CooperationData, add_partner, create_cooperation
+from koopboard.costs import services as costs
 from koopboard.domain.catalog import Role
+from koopboard.domain.milestones import berlin_today
 from koopboard.extensions import db
 from koopboard.history import acting_as
 from koopboard.milestones.services import MilestoneData, create_milestone
-from koopboard.models import Cooperation, Membership, Municipality, User
+from koopboard.models import Cooperation, CostBudget, Membership, Municipality, User
 
 DEMO_PASSWORD = "KoopBoard-Demo-2026"
 TITLE = "Gemeinsames Standesamt Merchweiler, Illingen, Eppelborn und Schiffweiler"
@@ -100,6 +103,7 @@ def _create(municipalities: dict[str, Municipality]) -> None:
         db.session.add(Membership(cooperation=cooperation, user=users[email], role=role))
     db.session.flush()
     _milestones(cooperation, lead, municipalities)
+    _costs(cooperation, users, municipalities)
 
 
 def _milestones(cooperation, lead: User, municipalities: dict[str, Municipality]) -> None:  # noqa: ANN001
@@ -158,3 +162,74 @@ def _milestones(cooperation, lead: User, municipalities: dict[str, Municipality]
             by=lead,
             now=now,
         )
+
+
+def _costs(cooperation, users: dict[str, User], municipalities: dict[str, Municipality]) -> None:  # noqa: ANN001
+    """This year's books through the same services as the pages: a population key, a
+    Planansatz, an approved cost and a grant (four-eyes), one awaiting approval, an Abschlag."""
+    year = berlin_today(datetime.now(UTC)).year
+    mira = users["kaemmerei@merchweiler.demo"]
+    karl = users["kaemmerei@illingen.demo"]
+    costs.save_key(
+        cooperation,
+        year,
+        costs.KeyData(kind="einwohner", entries=costs.default_entries(cooperation.id, year)),
+        version=None,
+    )
+    for category, amount in (
+        ("Personal", "168000.00"),
+        ("IT", "15000.00"),
+        ("Sachkosten", "9500.00"),
+    ):
+        db.session.add(
+            CostBudget(
+                cooperation_id=cooperation.id,
+                budget_year=year,
+                category=category,
+                amount=Decimal(amount),
+            )
+        )
+    merchweiler = municipalities["Merchweiler"].id
+    entries = (
+        ("Personalkosten Standesamt, 1. Quartal", "Personal", "kosten", "42617.33", True),
+        (
+            "Landeszuschuss interkommunale Zusammenarbeit",
+            "Personal",
+            "foerderung",
+            "-10000.00",
+            True,
+        ),
+        ("Fachverfahren Personenstand, Jahreslizenz", "IT", "kosten", "12345.67", False),
+    )
+    for text, category, kind, amount, approve in entries:
+        cost = costs.book_cost(
+            cooperation,
+            costs.CostData(
+                booking_date=date(year, 3, 31),
+                budget_year=year,
+                text=text,
+                category=category,
+                kind=kind,
+                amount=Decimal(amount),
+                net_amount=None,
+                vat_amount=None,
+                paid_by_id=merchweiler,
+            ),
+            by=mira,
+        )
+        costs.submit_cost(cost, version=cost.version, by=mira)
+        if approve:
+            costs.approve_cost(cost, version=cost.version, by=karl)
+    costs.book_payment(
+        cooperation,
+        costs.PaymentData(
+            paid_on=date(year, 4, 15),
+            budget_year=year,
+            municipality_id=municipalities["Illingen"].id,
+            recipient_id=None,
+            kind="abschlag",
+            amount=Decimal("8000.00"),
+            note="Abschlag 1. Halbjahr",
+        ),
+        by=karl,
+    )

@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from koopboard.cooperations.access import load_cooperation
 from koopboard.costs import services
-from koopboard.costs.views import COOP, KEY_EDITORS, bp
+from koopboard.costs.views import COOP, KEY_EDITORS, _done, bp
 from koopboard.domain.catalog import Role
 from koopboard.domain.keys import format_percent
 from koopboard.domain.money import MoneyError, format_eur, parse_amount
-from koopboard.extensions import db, htmx
+from koopboard.extensions import db
 from koopboard.models import Cooperation
 from koopboard.models.cost import Cost, CostBudget, CostState
 from koopboard.web import form_status, render
@@ -357,13 +357,6 @@ def blank_rows(start: int, count: int = BLANK_ROWS) -> list[PlanRow]:
 
 
 # --- the page -----------------------------------------------------------------------------
-
-
-def _done(url: str) -> Response:
-    """Post/Redirect/Get; htmx gets ``HX-Redirect``."""
-    if htmx:
-        return Response(status=204, headers={"HX-Redirect": url})
-    return redirect(url)
 
 
 @bp.route(COOP + "/planansatz/<int:year>", methods=["GET", "POST"])

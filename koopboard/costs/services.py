@@ -919,6 +919,9 @@ def rebuild_balances(cooperation_id: int, year: int) -> None:
     )
 
 
+BALANCE_COLUMNS = ("shares", "outlays", "paid", "received")
+
+
 def _bump(cooperation_id: int, year: int, municipality_id: int, **deltas: Decimal) -> None:
     """Add to one partner's maintained totals: an atomic INSERT … ON CONFLICT DO UPDATE, so
     concurrent approvals and payments never lose an increment."""
@@ -939,9 +942,6 @@ def _bump(cooperation_id: int, year: int, municipality_id: int, **deltas: Decima
         set_={name: getattr(CostBalance, name) + stmt.excluded[name] for name in deltas},
     )
     db.session.execute(stmt)
-
-
-BALANCE_COLUMNS = ("shares", "outlays", "paid", "received")
 
 
 def _count_approved(cost: Cost) -> None:

@@ -1,0 +1,46 @@
+"""The demo data `make run` loads: a cooperation whose books a Kämmerei can walk through."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from koopboard.costs import services
+from koopboard.demo import AGS, TITLE, load_demo
+from koopboard.extensions import db
+from koopboard.models import Cooperation, Cost, CostBudget, CostKey, Payment
+from koopboard.models.cost import CostState
+
+POPULATION = {"Merchweiler": 9872, "Illingen": 16122, "Eppelborn": 16615, "Schiffweiler": 15409}
+
+
+def test_demo_books_are_exact_and_loading_twice_changes_nothing(app, make_municipality) -> None:  # noqa: ANN001
+    for name, ags in AGS.items():
+        make_municipality(name, ags, population=POPULATION[name])
+    lines = list(load_demo())
+    assert lines[0] == "Demodaten angelegt."
+    coop = db.session.scalar(select(Cooperation).where(Cooperation.title == TITLE))
+    year = db.session.scalar(select(CostKey.budget_year).where(CostKey.cooperation_id == coop.id))
+    assert db.session.scalar(select(func.count(CostBudget.id))) == 3
+    states = dict(
+        db.session.execute(select(Cost.state, func.count(Cost.id)).group_by(Cost.state)).all()
+    )
+    assert states == {CostState.FREIGEGEBEN: 2, CostState.EINGEREICHT: 1}
+    for cost in db.session.scalars(select(Cost).where(Cost.state == CostState.FREIGEGEBEN)):
+        assert cost.approved_by_id not in (cost.created_by_id, cost.submitted_by_id)
+        assert sum(s.amount for s in services.shares_of(cost.id)) == cost.amount
+    balances = services.balances_of(coop.id, year)
+    assert sum(b.shares for b in balances) == Decimal("42617.33") - Decimal("10000.00")
+    assert sum(b.paid for b in balances) == Decimal("8000.00")
+    assert [b[1:] for b in _rows(balances)] == [
+        b[1:] for b in _rows(services.balances_from_books(coop.id, year))
+    ]
+
+    assert list(load_demo())[0] == "Demodaten sind bereits vorhanden."
+    assert db.session.scalar(select(func.count(Cost.id))) == 3
+    assert db.session.scalar(select(func.count(Payment.id))) == 1
+
+
+def _rows(balances) -> list[tuple]:  # noqa: ANN001
+    return [(b.municipality.name, b.shares, b.outlays, b.paid, b.received) for b in balances]
