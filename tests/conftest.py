@@ -27,6 +27,10 @@ PASSWORD = "Richtig-Langes-Passwort-1"
 PG_HOST = os.environ.get("TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("TEST_PG_USER", "postgres")
+# Redis for the broker tests; another port lets several checkouts run their suites at once
+# without flushing each other's databases (each runs its own redis-server).
+REDIS_HOST = os.environ.get("TEST_REDIS_HOST", "127.0.0.1")
+REDIS_PORT = int(os.environ.get("TEST_REDIS_PORT", "6379"))
 
 os.environ.setdefault("KOOP_ENV", "testing")
 

@@ -27,6 +27,8 @@ from koopboard.models import Cooperation, NotificationDelivery, NotificationEven
 from tests.conftest import (
     PG_HOST,
     PG_PORT,
+    REDIS_HOST,
+    REDIS_PORT,
     KoopClient,
     Mailbox,
     _clean,
@@ -41,7 +43,6 @@ from tests.web.test_costs import YEAR, _book
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 # Redis databases no other test uses (the worker test has 11, the recurring-costs test 12).
 # Several engineers may run this module at once on one machine: each run claims a free one,
 # or the workers would take each other's tasks (and look for their rows in the wrong

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from koopboard import create_app
+from tests.conftest import REDIS_HOST, REDIS_PORT
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_sqlalchemy_broker_gets_no_redis_only_options(tmp_path: Path) -> None:
     app = create_app({"CELERY_BROKER_URL": f"sqla+sqlite:///{tmp_path / 'b.sqlite'}"})
     assert "visibility_timeout" not in app.extensions["celery"].conf.broker_transport_options
-    app = create_app({"CELERY_BROKER_URL": "redis://127.0.0.1:6379/13"})
+    app = create_app({"CELERY_BROKER_URL": f"redis://{REDIS_HOST}:{REDIS_PORT}/13"})
     assert app.extensions["celery"].conf.broker_transport_options["visibility_timeout"] >= 3600
 
 

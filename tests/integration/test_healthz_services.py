@@ -8,11 +8,18 @@ import pytest
 from flask import Flask
 
 from koopboard import create_app
-from tests.conftest import _test_config, free_port, port_open, service_missing
+from tests.conftest import (
+    REDIS_HOST,
+    REDIS_PORT,
+    _test_config,
+    free_port,
+    port_open,
+    service_missing,
+)
 
 pytestmark = pytest.mark.integration
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = f"redis://{REDIS_HOST}:{REDIS_PORT}/15"
 
 
 def health_app(database_url: str, broker_url: str) -> Flask:
@@ -34,8 +41,8 @@ def get_health(app: Flask) -> tuple[int, dict[str, str]]:
 
 
 def test_healthy_with_postgresql_and_redis(postgres_url: str) -> None:
-    if not port_open("127.0.0.1", 6379):
-        service_missing("Redis", "nothing listens on 127.0.0.1:6379")
+    if not port_open(REDIS_HOST, REDIS_PORT):
+        service_missing("Redis", f"nothing listens on {REDIS_HOST}:{REDIS_PORT}")
 
     status, body = get_health(health_app(postgres_url, REDIS_URL))
 

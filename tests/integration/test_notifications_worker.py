@@ -39,6 +39,8 @@ from koopboard.models.types import utcnow
 from tests.conftest import (
     PG_HOST,
     PG_PORT,
+    REDIS_HOST,
+    REDIS_PORT,
     Mailbox,
     _clean,
     _test_config,
@@ -49,7 +51,7 @@ from tests.conftest import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 11
+REDIS_DB = 11
 BROKER = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
 ROOT = Path(__file__).resolve().parents[2]
 # Small, fast timings for the worker and the test app alike.

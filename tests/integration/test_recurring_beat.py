@@ -30,12 +30,21 @@ from koopboard.extensions import db
 from koopboard.models import Cost, CostShare, HistoryEntry
 from koopboard.models.cost import RecurringCost
 from koopboard.models.types import utcnow
-from tests.conftest import PG_HOST, PG_PORT, _clean, _test_config, port_open, service_missing
+from tests.conftest import (
+    PG_HOST,
+    PG_PORT,
+    REDIS_HOST,
+    REDIS_PORT,
+    _clean,
+    _test_config,
+    port_open,
+    service_missing,
+)
 from tests.integration.test_notifications_worker import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 12
+REDIS_DB = 12
 BROKER = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
 QUEUE = f"recurring-test-{os.getpid()}"
 ROOT = Path(__file__).resolve().parents[2]

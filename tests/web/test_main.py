@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.test import TestResponse
 
 from koopboard.models import Municipality, User
-from tests.conftest import KoopClient, Variant, port_open, service_missing
+from tests.conftest import REDIS_HOST, REDIS_PORT, KoopClient, Variant, port_open, service_missing
 
 MakeMunicipality = Callable[..., Municipality]
 MakeUser = Callable[..., User]
@@ -67,9 +67,9 @@ def test_healthz_reports_an_unreachable_database_with_503(variant: Variant) -> N
 
 
 def test_healthz_with_real_redis(variant: Variant) -> None:
-    if not port_open("127.0.0.1", 6379):
-        service_missing("Redis", "nothing listens on 127.0.0.1:6379")
-    other = variant(CELERY_BROKER_URL="redis://127.0.0.1:6379/15")
+    if not port_open(REDIS_HOST, REDIS_PORT):
+        service_missing("Redis", f"nothing listens on {REDIS_HOST}:{REDIS_PORT}")
+    other = variant(CELERY_BROKER_URL=f"redis://{REDIS_HOST}:{REDIS_PORT}/15")
     response = other.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok", "broker": "ok"}
