@@ -8,6 +8,8 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from flask import Flask
 
+from tasks import notifications
+
 
 def _transport_options(app: Flask) -> dict[str, Any]:
     """Redis (and SQS) redeliver unacknowledged tasks after a visibility timeout; the
@@ -75,4 +77,5 @@ def celery_init_app(app: Flask) -> Celery:
     )
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+    notifications.register_jobs()  # the delivery services queue their follow-up work here
     return celery_app

@@ -2,10 +2,11 @@
 
 from koopboard.costs import (  # noqa: F401 (routes register on bp)
     budget,
-    receipts,
     recurring,
     statement,
+    views,
 )
-from koopboard.costs.views import bp
+from koopboard.costs.receipts import views as receipt_views  # noqa: F401 (routes)
+from koopboard.costs.web import bp
 
 __all__ = ["bp"]

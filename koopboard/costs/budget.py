@@ -20,7 +20,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from koopboard.cooperations.access import load_cooperation
 from koopboard.costs import services
-from koopboard.costs.views import COOP, KEY_EDITORS, _done, bp
+from koopboard.costs.services import KEY_EDITORS
+from koopboard.costs.web import COOP, bp, done
 from koopboard.domain.catalog import Role
 from koopboard.domain.keys import format_percent
 from koopboard.domain.money import MoneyError, format_eur, parse_amount
@@ -387,7 +388,7 @@ def budget(cooperation_id: int, year: int) -> Response:
                 message, conflict = _save(cooperation.id, year, rows, errors)
                 if not (message or conflict or errors):
                     flash(f"Der Planansatz {year} ist gespeichert.", "success")
-                    return _done(url_for("costs.budget", cooperation_id=cooperation.id, year=year))
+                    return done(url_for("costs.budget", cooperation_id=cooperation.id, year=year))
                 if conflict:
                     status, rows = 409, None
         if (errors or message) and not conflict:

@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from koopboard.cooperations.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
+from koopboard.costs.receipts.forms import check_upload
 from koopboard.domain.money import MoneyError, parse_amount
 
 
@@ -34,7 +35,8 @@ class AmountField(StringField):
                 raise ValueError(exc.message) from exc
 
 
-def _optional_id(value: object) -> int | None:
+def optional_id(value: object) -> int | None:
+    """A select's municipality id: None for the blank choice, -1 for anything unreadable."""
     if value in (None, "", "None"):
         return None
     try:
@@ -83,7 +85,7 @@ class CostForm(FlaskForm):
     )
     paid_by_id = ChoiceField(
         _l("Vorgeleistet von"),
-        coerce=_optional_id,
+        coerce=optional_id,
         validate_choice=False,
         validators=[Optional()],
         description=_l("Die Kommune, die die Rechnung bezahlt hat (sonst die federführende)."),
@@ -95,8 +97,6 @@ class CostForm(FlaskForm):
 
     def validate_receipt(self, field: FileField) -> None:
         """The file's content must be PDF, PNG or JPEG; the checked file lands in ``upload``."""
-        from koopboard.costs.receipts import check_upload  # receipts imports the views
-
         check_upload(field, required=False)
 
 
@@ -109,11 +109,11 @@ class PaymentForm(FlaskForm):
         validators=[InputRequired(_l("Bitte ein Haushaltsjahr angeben.")), *YEAR],
     )
     municipality_id = ChoiceField(
-        _l("Zahlende Kommune"), coerce=_optional_id, validators=[DataRequired(CHOOSE)]
+        _l("Zahlende Kommune"), coerce=optional_id, validators=[DataRequired(CHOOSE)]
     )
     recipient_id = ChoiceField(
         _l("Empfangende Kommune"),
-        coerce=_optional_id,
+        coerce=optional_id,
         validate_choice=False,
         validators=[Optional()],
         description=_l("Die zahlende Stelle der Kooperation (sonst die federführende Kommune)."),

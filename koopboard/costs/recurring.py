@@ -33,16 +33,16 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from koopboard.cooperations.access import load_cooperation
 from koopboard.cooperations.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
 from koopboard.costs import services
-from koopboard.costs.forms import AmountField, VersionForm, _optional_id
-from koopboard.costs.views import (
-    BOOKERS,
+from koopboard.costs.forms import AmountField, VersionForm, optional_id
+from koopboard.costs.services import BOOKERS
+from koopboard.costs.web import (
     COOP,
-    _attach,
-    _done,
-    _partner_choices,
-    _posted_version,
-    _today,
+    attach_error,
     bp,
+    done,
+    local_today,
+    partner_choices,
+    posted_version,
 )
 from koopboard.domain.catalog import Role
 from koopboard.domain.money import format_eur
@@ -401,7 +401,7 @@ class RecurringForm(FlaskForm):
     )
     paid_by_id = ChoiceField(
         _l("Vorgeleistet von"),
-        coerce=_optional_id,
+        coerce=optional_id,
         validate_choice=False,
         validators=[Optional()],
         description=_l("Die Kommune, die die Rechnungen bezahlt (sonst die federführende)."),
@@ -452,7 +452,7 @@ def _plain(amount: Decimal | None) -> str:
 
 def _edit_form(cooperation: Cooperation, rc: RecurringCost) -> RecurringForm:
     form = RecurringForm(formdata=None, obj=rc)
-    form.paid_by_id.choices = _partner_choices(cooperation, "– federführende Kommune –")
+    form.paid_by_id.choices = partner_choices(cooperation, "– federführende Kommune –")
     form.interval.data = rc.interval.value
     form.amount.data = _plain(rc.amount)
     form.net_amount.data = _plain(rc.net_amount)
@@ -473,7 +473,7 @@ def _list_url(cooperation_id: int) -> str:
 def _render_list(
     cooperation: Cooperation, role: Role, *, status: int = 200, conflict: bool = False
 ) -> Response:
-    today = _today()
+    today = local_today()
     rows = recurring_of(cooperation.id)
     return render(
         "costs/recurring.html",
@@ -519,20 +519,20 @@ def recurring_create(cooperation_id: int) -> Response:
     """Set up a recurring cost (Kämmerei)."""
     cooperation, _role = load_cooperation(cooperation_id, *BOOKERS)
     form = RecurringForm()
-    form.paid_by_id.choices = _partner_choices(cooperation, "– federführende Kommune –")
+    form.paid_by_id.choices = partner_choices(cooperation, "– federführende Kommune –")
     if request.method == "GET":
-        form.start_date.data = _today()
+        form.start_date.data = local_today()
         form.interval.data = RecurringInterval.MONATLICH.value
     elif form.validate_on_submit():
         try:
             rc = create_recurring(cooperation, form.data_for_service(), by=current_user)
         except services.CostError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             flash(f"Die wiederkehrenden Kosten „{rc.text}“ sind angelegt.", "success")
-            return _done(_list_url(cooperation.id))
+            return done(_list_url(cooperation.id))
     return _render_form(cooperation, form, None, form_status(not form.is_submitted()))
 
 
@@ -551,14 +551,14 @@ def recurring_edit(cooperation_id: int, recurring_id: int) -> Response:
     if request.method == "GET":
         return _render_form(cooperation, _edit_form(cooperation, rc), rc, 200)
     form = RecurringForm()
-    form.paid_by_id.choices = _partner_choices(cooperation, "– federführende Kommune –")
+    form.paid_by_id.choices = partner_choices(cooperation, "– federführende Kommune –")
     if form.validate_on_submit():
         try:
             update_recurring(
                 cooperation,
                 rc,
                 form.data_for_service(),
-                version=_posted_version(),
+                version=posted_version(),
                 by=current_user,
             )
         except (services.StaleVersion, StaleDataError):
@@ -573,11 +573,11 @@ def recurring_edit(cooperation_id: int, recurring_id: int) -> Response:
             )
         except services.CostError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             flash("Änderungen gespeichert.", "success")
-            return _done(_list_url(cooperation.id))
+            return done(_list_url(cooperation.id))
     return _render_form(cooperation, form, rc, form_status(False))
 
 
@@ -588,7 +588,7 @@ def recurring_end(cooperation_id: int, recurring_id: int) -> Response:
     if not VersionForm().validate_on_submit():
         abort(400)
     try:
-        deactivate(rc, version=_posted_version(), by=current_user)
+        deactivate(rc, version=posted_version(), by=current_user)
     except (services.StaleVersion, StaleDataError):
         db.session.rollback()
         db.session.expire_all()
@@ -596,11 +596,11 @@ def recurring_end(cooperation_id: int, recurring_id: int) -> Response:
     except services.CostError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _done(_list_url(cooperation.id))
+        return done(_list_url(cooperation.id))
     db.session.commit()
     flash(
         f"Die wiederkehrenden Kosten „{rc.text}“ sind beendet. Bereits angelegte Entwürfe "
         "bleiben erhalten.",
         "success",
     )
-    return _done(_list_url(cooperation.id))
+    return done(_list_url(cooperation.id))

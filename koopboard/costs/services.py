@@ -48,6 +48,13 @@ from koopboard.notifications.outbox import publish as _publish
 
 PAGE_SIZE = 50
 
+# Who may do what: booking, payments and year closing are the Kämmerei's; approving and
+# rejecting also the lead's where the cooperation allows it (``may_decide``); the key and
+# the Planansatz are kept by Kämmerei and Projektleitung. Every role reads.
+BOOKERS = (Role.TREASURER,)
+DECIDERS = (Role.TREASURER, Role.LEAD)
+KEY_EDITORS = (Role.TREASURER, Role.LEAD)
+
 
 class CostError(ValueError):
     """A rule was broken; ``field`` names the form field the German message belongs to."""

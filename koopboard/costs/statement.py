@@ -25,7 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from koopboard.cooperations.access import load_cooperation
 from koopboard.costs import exports, services
-from koopboard.costs.views import COOP, bp
+from koopboard.costs.web import COOP, bp
 from koopboard.domain.allocation import AllocationError
 from koopboard.domain.keys import SharingKeyError
 from koopboard.domain.milestones import BERLIN

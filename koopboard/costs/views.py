@@ -7,84 +7,47 @@ htmx history cache off (``data-hx-history="false"``): amounts are never restored
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms.fields.choices import SelectChoice
 
 from koopboard.cooperations.access import load_cooperation
 from koopboard.costs import exports, services
 from koopboard.costs.forms import CostForm, PaymentForm, RejectForm, VersionForm
+from koopboard.costs.receipts import services as receipts
+from koopboard.costs.receipts.forms import ReceiptForm
+from koopboard.costs.services import BOOKERS, DECIDERS, KEY_EDITORS
+from koopboard.costs.web import (
+    COOP,
+    attach_error,
+    bp,
+    done,
+    local_today,
+    partner_choices,
+    posted_version,
+    url_maker,
+    year_arg,
+)
 from koopboard.domain.allocation import TIE_BREAK_RULE, AllocationError, explain
 from koopboard.domain.catalog import Role
-from koopboard.domain.keys import KeyKind, SharingKeyError, format_percent, parse_percent
-from koopboard.domain.milestones import berlin_today
+from koopboard.domain.keys import KeyKind, SharingKeyError, parse_percent
 from koopboard.domain.money import MoneyError, format_eur, parse_amount
-from koopboard.extensions import db, htmx
+from koopboard.extensions import db
 from koopboard.models import Cooperation
 from koopboard.models.cost import Cost, CostState
 from koopboard.web import form_status, render
 
-bp = Blueprint("costs", __name__)
 
-COOP = "/kooperationen/<int:cooperation_id>/kosten"
-BOOKERS = (Role.TREASURER,)
-# Approve/reject: Kämmerei, or the lead where the cooperation allows it (services.may_decide).
-DECIDERS = (Role.TREASURER, Role.LEAD)
-KEY_EDITORS = (Role.TREASURER, Role.LEAD)
-
-
-@bp.before_request
-@login_required
-def _require_login() -> None:
-    """Every page here needs a signed-in user."""
-
-
-@bp.app_template_filter("eur")
-def eur(value: Decimal | None) -> str:
-    """12.345,67 € (exact cents)."""
-    return "–" if value is None else format_eur(Decimal(value))
-
-
-@bp.app_template_global()
-def today_year() -> int:
-    """The current budget year (Europe/Berlin)."""
-    return _today().year
-
-
-@bp.app_template_filter("prozent")
-def prozent(value: Decimal | Fraction | None) -> str:
-    """33,333 % (up to three decimals; ≈ when rounded)."""
-    return "–" if value is None else format_percent(value)
-
-
-# --- helpers ------------------------------------------------------------------------------
-
-
-def _today() -> date:
-    return berlin_today(services.now())
-
-
-def _year() -> int:
-    raw = request.args.get("jahr", "")
-    return int(raw) if raw.isdigit() and 1990 <= int(raw) <= 2200 else _today().year
-
-
-def _posted_version() -> int | None:
-    raw = (request.form.get("version") or "").strip()
-    return int(raw) if raw.isdigit() else None
-
-
-def _load_cost(cooperation_id: int, cost_id: int, *roles: Role) -> tuple[Cooperation, Role, Cost]:
+def load_cost(cooperation_id: int, cost_id: int, *roles: Role) -> tuple[Cooperation, Role, Cost]:
+    """The cooperation, the user's role and the cost (404 if it is not the cooperation's)."""
     cooperation, role = load_cooperation(cooperation_id, *roles)
     cost = services.get_cost(cooperation.id, cost_id)
     if cost is None:
@@ -92,48 +55,12 @@ def _load_cost(cooperation_id: int, cost_id: int, *roles: Role) -> tuple[Coopera
     return cooperation, role, cost
 
 
-def _cost_url(cost: Cost) -> str:
+def cost_url(cost: Cost) -> str:
+    """The cost's page."""
     return url_for("costs.show", cooperation_id=cost.cooperation_id, cost_id=cost.id)
 
 
-def _done(url: str) -> Response:
-    """Post/Redirect/Get; htmx gets ``HX-Redirect``."""
-    if htmx:
-        return Response(status=204, headers={"HX-Redirect": url})
-    return redirect(url)
-
-
-def _attach(form: FlaskForm, exc: services.CostError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(exc)]
-    else:
-        form.form_errors = [*getattr(form, "form_errors", []), str(exc)]
-
-
-def _partner_choices(cooperation: Cooperation, blank: str) -> list[SelectChoice]:
-    return [SelectChoice("", blank)] + [
-        SelectChoice(p.municipality_id, p.municipality.name)
-        for p in services.partners_of(cooperation.id)
-    ]
-
-
 # --- cost list and balances -----------------------------------------------------------------
-
-
-# A stand-in id: a URL is built once with it, then completed per row by string joining.
-_ID = 987654321
-
-
-def _url_maker(endpoint: str, field: str, **values: Any) -> Callable[[int], str]:
-    """``make(id)`` == ``url_for(endpoint, **values, field=id)``, with one ``url_for`` call
-    for all rows instead of one per row (each costs ~20 µs; the page had ~130 of them).
-    Falls back to ``url_for`` per row unless the stand-in id shows up exactly once."""
-    url = url_for(endpoint, **values, **{field: _ID})
-    head, sep, tail = url.partition(str(_ID))
-    if not sep or str(_ID) in tail:
-        return lambda value: url_for(endpoint, **values, **{field: value})
-    return lambda value: f"{head}{value}{tail}"
 
 
 class CostRow(NamedTuple):
@@ -152,7 +79,7 @@ def _cost_rows(cooperation_id: int, costs: list[Any]) -> list[CostRow]:
     """The page's costs as display strings: each date and label is formatted (and
     translated) once per request, and the links come from one ``url_for``."""
     datum = current_app.jinja_env.filters["datum"]
-    link = _url_maker("costs.show", "cost_id", cooperation_id=cooperation_id)
+    link = url_maker("costs.show", "cost_id", cooperation_id=cooperation_id)
     days: dict[date, str] = {}
     labels: dict[Any, str] = {}
     rows = []
@@ -194,10 +121,10 @@ def _balance_rows(
     """The balances as display strings; the four statement links per partner come from
     four ``url_for`` calls in all (not four per partner)."""
     ids = {"cooperation_id": cooperation_id, "year": year}
-    xlsx = _url_maker("costs.statement", "municipality_id", **ids, fmt="xlsx")
-    csv = _url_maker("costs.statement", "municipality_id", **ids, fmt="csv")
-    pdf = _url_maker("costs.statement_pdf", "municipality_id", **ids)
-    page = _url_maker("costs.statement_page", "municipality_id", **ids)
+    xlsx = url_maker("costs.statement", "municipality_id", **ids, fmt="xlsx")
+    csv = url_maker("costs.statement", "municipality_id", **ids, fmt="csv")
+    pdf = url_maker("costs.statement_pdf", "municipality_id", **ids)
+    page = url_maker("costs.statement_page", "municipality_id", **ids)
     rows = []
     for b in balances:
         m = b.municipality
@@ -224,7 +151,7 @@ def _balance_rows(
 def index(cooperation_id: int) -> Response:
     """The year's costs (filtered, paginated) with each partner's balance."""
     cooperation, role = load_cooperation(cooperation_id)
-    year = _year()
+    year = year_arg()
     state = request.args.get("status") or None
     raw_page = request.args.get("seite", "1")
     page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
@@ -369,7 +296,7 @@ def key(cooperation_id: int, year: int) -> Response:
         data, errors = _posted_key(cooperation, year)
         if not errors:
             try:
-                services.save_key(cooperation, year, data, version=_posted_version())
+                services.save_key(cooperation, year, data, version=posted_version())
             except (services.StaleVersion, StaleDataError):
                 db.session.rollback()
                 conflict = True
@@ -383,7 +310,7 @@ def key(cooperation_id: int, year: int) -> Response:
             else:
                 db.session.commit()
                 flash(f"Der Verteilungsschlüssel {year} ist gespeichert.", "success")
-                return _done(url_for("costs.key", cooperation_id=cooperation.id, year=year))
+                return done(url_for("costs.key", cooperation_id=cooperation.id, year=year))
         if errors or message:
             status = form_status(False)
         stored = services.key_for(cooperation.id, year)
@@ -457,8 +384,6 @@ def _cost_data(form: CostForm) -> services.CostData:
 
 def _attach_receipt(cooperation: Cooperation, cost: Cost, form: CostForm) -> None:
     """Store the form's receipt (checked by ``CostForm.validate_receipt``) with the booking."""
-    from koopboard.costs import receipts  # receipts registers its routes on this blueprint
-
     upload = getattr(form.receipt, "upload", None)
     if upload is not None:
         receipts.attach(cooperation, cost, upload, by=current_user)
@@ -483,9 +408,9 @@ def create(cooperation_id: int) -> Response:
     """Book a cost (Kämmerei): German amount, shares by the year's key."""
     cooperation, _role = load_cooperation(cooperation_id, *BOOKERS)
     form = CostForm()
-    form.paid_by_id.choices = _partner_choices(cooperation, "– federführende Kommune –")
+    form.paid_by_id.choices = partner_choices(cooperation, "– federführende Kommune –")
     if request.method == "GET":
-        today = _today()
+        today = local_today()
         form.booking_date.data = today
         form.budget_year.data = today.year
         form.kind.data = "kosten"
@@ -495,17 +420,17 @@ def create(cooperation_id: int) -> Response:
             _attach_receipt(cooperation, cost, form)
         except services.CostError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             flash(f"Die Kosten „{cost.text}“ sind als Entwurf gebucht.", "success")
-            return _done(_cost_url(cost))
+            return done(cost_url(cost))
     return _render_form(cooperation, form, None, form_status(not form.is_submitted()))
 
 
 def _edit_form(cooperation: Cooperation, cost: Cost) -> CostForm:
     form = CostForm(formdata=None, obj=cost)
-    form.paid_by_id.choices = _partner_choices(cooperation, "– federführende Kommune –")
+    form.paid_by_id.choices = partner_choices(cooperation, "– federführende Kommune –")
     form.kind.data = cost.kind.value
     form.amount.data = format_eur(cost.amount).removesuffix("\u00a0€")
     form.net_amount.data = (
@@ -521,15 +446,15 @@ def _edit_form(cooperation: Cooperation, cost: Cost) -> CostForm:
 @bp.route(COOP + "/<int:cost_id>/bearbeiten", methods=["GET", "POST"])
 def edit(cooperation_id: int, cost_id: int) -> Response:
     """Edit a draft (Kämmerei); a stale version answers 409 with the current values."""
-    cooperation, _role, cost = _load_cost(cooperation_id, cost_id, *BOOKERS)
+    cooperation, _role, cost = load_cost(cooperation_id, cost_id, *BOOKERS)
     if request.method == "GET":
         return _render_form(cooperation, _edit_form(cooperation, cost), cost, 200)
     form = CostForm()
-    form.paid_by_id.choices = _partner_choices(cooperation, "– federführende Kommune –")
+    form.paid_by_id.choices = partner_choices(cooperation, "– federführende Kommune –")
     if form.validate_on_submit():
         try:
             services.update_cost(
-                cooperation, cost, _cost_data(form), version=_posted_version(), by=current_user
+                cooperation, cost, _cost_data(form), version=posted_version(), by=current_user
             )
             _attach_receipt(cooperation, cost, form)
         except (services.StaleVersion, StaleDataError):
@@ -544,22 +469,22 @@ def edit(cooperation_id: int, cost_id: int) -> Response:
             )
         except services.CostError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             flash("Änderungen gespeichert.", "success")
-            return _done(_cost_url(cost))
+            return done(cost_url(cost))
     return _render_form(cooperation, form, cost, form_status(False))
 
 
 @bp.get(COOP + "/<int:cost_id>")
 def show(cooperation_id: int, cost_id: int) -> Response:
     """One cost with its shares to the cent and how they were computed."""
-    cooperation, role, cost = _load_cost(cooperation_id, cost_id)
-    return _show(cooperation, role, cost)
+    cooperation, role, cost = load_cost(cooperation_id, cost_id)
+    return show_page(cooperation, role, cost)
 
 
-def _show(
+def show_page(
     cooperation: Cooperation,
     role: Role,
     cost: Cost,
@@ -570,8 +495,6 @@ def _show(
     reject_form: RejectForm | None = None,
     receipt_form: FlaskForm | None = None,
 ) -> Response:
-    from koopboard.costs import receipts  # receipts registers its routes on this blueprint
-
     shares = services.shares_of(cost.id)
     closed = services.is_closed(cooperation.id, cost.budget_year)
     weight_sum = sum((s.weight for s in shares), Decimal(0))
@@ -586,7 +509,7 @@ def _show(
         may_book=role in BOOKERS,
         may_decide=services.may_decide(cooperation, role),
         closed=closed,
-        **receipts.show_context(cost, role, closed, receipt_form),
+        **_receipt_context(cost, role, closed, receipt_form),
         is_own=current_user.id in (cost.submitted_by_id, cost.created_by_id),
         action_form=VersionForm(),
         reject_form=reject_form or RejectForm(),
@@ -598,18 +521,30 @@ def _show(
     )
 
 
+def _receipt_context(cost: Cost, role: Role, closed: bool, form: FlaskForm | None) -> dict:
+    """What ``costs/_receipt.html`` needs on the cost page."""
+    receipt = receipts.receipt_of(cost.id)
+    return {
+        "receipt": receipt,
+        "receipt_uploader": receipts.uploader_of(receipt),
+        "receipt_form": form or ReceiptForm(formdata=None),
+        "may_attach_receipt": receipts.may_attach(cost, role, closed),
+        "receipt_accept": receipts.ACCEPT,
+    }
+
+
 def _action(
-    cooperation_id: int, cost_id: int, apply: Any, done: str, *, decision: bool = False
+    cooperation_id: int, cost_id: int, apply: Any, message: str, *, decision: bool = False
 ) -> Response:
     """Run a state change on a cost; errors re-render the cost page (nothing written)."""
-    cooperation, role, cost = _load_cost(
+    cooperation, role, cost = load_cost(
         cooperation_id, cost_id, *(DECIDERS if decision else BOOKERS)
     )
     if decision and not services.may_decide(cooperation, role):
         abort(403)
     form = RejectForm() if apply is _reject else VersionForm()
     if not form.validate_on_submit():
-        return _show(
+        return show_page(
             cooperation, role, cost, status=form_status(False), reject_form=_as_reject(form)
         )
     try:
@@ -620,17 +555,17 @@ def _action(
         current = services.get_cost(cooperation.id, cost_id)
         if current is None:
             abort(404)
-        return _show(cooperation, role, current, status=409, conflict=True)
+        return show_page(cooperation, role, current, status=409, conflict=True)
     except services.FourEyesError as exc:
         db.session.rollback()
-        return _show(cooperation, role, cost, status=403, error=str(exc))
+        return show_page(cooperation, role, cost, status=403, error=str(exc))
     except services.CostError as exc:
         db.session.rollback()
         db.session.expire_all()
-        return _show(cooperation, role, cost, status=form_status(False), error=str(exc))
+        return show_page(cooperation, role, cost, status=form_status(False), error=str(exc))
     db.session.commit()
-    flash(done, "success")
-    return _done(_cost_url(result if isinstance(result, Cost) else cost))
+    flash(message, "success")
+    return done(cost_url(result if isinstance(result, Cost) else cost))
 
 
 def _as_reject(form: FlaskForm) -> RejectForm | None:
@@ -638,7 +573,7 @@ def _as_reject(form: FlaskForm) -> RejectForm | None:
 
 
 def _reject(cooperation: Cooperation, cost: Cost, form: RejectForm) -> None:
-    services.reject_cost(cost, form.reason.data or "", version=_posted_version(), by=current_user)
+    services.reject_cost(cost, form.reason.data or "", version=posted_version(), by=current_user)
 
 
 @bp.post(COOP + "/<int:cost_id>/einreichen")
@@ -646,7 +581,7 @@ def submit(cooperation_id: int, cost_id: int) -> Response:
     """Entwurf → eingereicht (Kämmerei)."""
 
     def apply(_c: Cooperation, cost: Cost, _f: FlaskForm) -> None:
-        services.submit_cost(cost, version=_posted_version(), by=current_user)
+        services.submit_cost(cost, version=posted_version(), by=current_user)
 
     return _action(cooperation_id, cost_id, apply, "Zur Freigabe eingereicht.")
 
@@ -656,7 +591,7 @@ def approve(cooperation_id: int, cost_id: int) -> Response:
     """eingereicht → freigegeben, by a second treasurer (four-eyes)."""
 
     def apply(_c: Cooperation, cost: Cost, _f: FlaskForm) -> None:
-        services.approve_cost(cost, version=_posted_version(), by=current_user)
+        services.approve_cost(cost, version=posted_version(), by=current_user)
 
     return _action(
         cooperation_id, cost_id, apply, "Freigegeben: Die Kosten zählen jetzt.", decision=True
@@ -675,7 +610,7 @@ def cancel(cooperation_id: int, cost_id: int) -> Response:
 
     def apply(cooperation: Cooperation, cost: Cost, _f: FlaskForm) -> Cost:
         return services.cancel_cost(
-            cooperation, cost, version=_posted_version(), by=current_user, today=_today()
+            cooperation, cost, version=posted_version(), by=current_user, today=local_today()
         )
 
     return _action(cooperation_id, cost_id, apply, "Die Gegenbuchung (Storno) ist angelegt.")
@@ -689,12 +624,12 @@ def payment(cooperation_id: int) -> Response:
     """Book a payment of a partner (Kämmerei)."""
     cooperation, _role = load_cooperation(cooperation_id, *BOOKERS)
     form = PaymentForm()
-    form.municipality_id.choices = _partner_choices(cooperation, "– bitte wählen –")
-    form.recipient_id.choices = _partner_choices(cooperation, "– federführende Kommune –")
+    form.municipality_id.choices = partner_choices(cooperation, "– bitte wählen –")
+    form.recipient_id.choices = partner_choices(cooperation, "– federführende Kommune –")
     if request.method == "GET":
-        today = _today()
+        today = local_today()
         form.paid_on.data = today
-        form.budget_year.data = _year()
+        form.budget_year.data = year_arg()
         form.kind.data = "abschlag"
     elif form.validate_on_submit():
         data = services.PaymentData(
@@ -710,11 +645,11 @@ def payment(cooperation_id: int) -> Response:
             services.book_payment(cooperation, data, by=current_user)
         except services.CostError as exc:
             db.session.rollback()
-            _attach(form, exc)
+            attach_error(form, exc)
         else:
             db.session.commit()
             flash("Die Zahlung ist gebucht.", "success")
-            return _done(
+            return done(
                 url_for("costs.index", cooperation_id=cooperation.id, jahr=data.budget_year)
             )
     return render(

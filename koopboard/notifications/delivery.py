@@ -50,6 +50,7 @@ from koopboard.models import (
     User,
 )
 from koopboard.models.types import utcnow
+from koopboard.notifications import jobs
 from koopboard.notifications.outbox import publish
 from koopboard.notifications.preferences import settings_for
 from koopboard.notifications.unsubscribe import unsubscribe_url
@@ -115,18 +116,15 @@ def relay(limit: int = 500) -> int:
     worked off by every worker process, oldest first. (Claiming the whole backlog at once
     and queueing it in chunks let fresher mail overtake the queued chunks: each save's
     nudge relays its own rows at once, while the chunks waited behind those nudges.)"""
-    from tasks.notifications import deliver_digest
-    from tasks.notifications import relay as relay_task
-
     now = utcnow()
     size = batch_size()
     delivery_ids = _claim_batch(Delivery, size, now)
     digest_ids = _claim_batch(Digest, limit, now)
     db.session.commit()
     for digest_id in digest_ids:
-        deliver_digest.delay(digest_id)
+        jobs.queue_digest(digest_id)
     if len(delivery_ids) == size:
-        relay_task.delay()  # before sending: the other worker process starts on the next batch
+        jobs.queue_relay()  # before sending: the other worker process starts on the next batch
     if delivery_ids:
         deliver_batch(delivery_ids)
     return len(delivery_ids) + len(digest_ids)

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
-from koopboard.costs.receipts import MAX_BYTES, clean_filename, content_disposition
+from koopboard.costs.receipts.services import MAX_BYTES, clean_filename, content_disposition
 from koopboard.domain.catalog import Role
 from koopboard.extensions import db
 from koopboard.models import Cost, CostReceipt, HistoryEntry, YearClosing

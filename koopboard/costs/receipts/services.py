@@ -12,34 +12,21 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from flask import Response, abort, flash, render_template, request, url_for
-from flask_babel import format_decimal
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms.validators import ValidationError
 
 from koopboard.costs import services
-from koopboard.costs.views import BOOKERS, COOP, _cost_url, _done, _load_cost, _show, bp
 from koopboard.domain.catalog import Role
-from koopboard.extensions import db, htmx
+from koopboard.extensions import db
 from koopboard.models import Cooperation, User
 from koopboard.models.cost import Cost, CostReceipt, CostState
 from koopboard.models.types import utcnow
-from koopboard.security import is_local_path
-from koopboard.web import form_status
 
 MAX_BYTES = 10 * 1024 * 1024  # as the cost_receipt.size_range check constraint
 ACCEPT = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
-HINT = _l("PDF, PNG oder JPEG, höchstens 10 MB.")
 
 # Magic bytes at the very start of the file, and the extensions that fit each type.
 SIGNATURES = (
@@ -73,10 +60,6 @@ _WINDOWS_RESERVED = frozenset(
 )
 _GERMAN_ASCII = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
-)
-TOO_LARGE = (
-    "Die Datei ist zu groß: Belege dürfen höchstens 10 MB groß sein. Es wurde nichts "
-    "gespeichert. Bitte eine kleinere Datei wählen (z. B. den Scan mit geringerer Auflösung)."
 )
 
 
@@ -174,26 +157,6 @@ def read_upload(storage: FileStorage | None) -> Upload | None:
     return Upload(clean_filename(storage.filename, media_type), media_type, data)
 
 
-def check_upload(field: FileField, *, required: bool) -> None:
-    """Form validator: read the file into ``field.upload`` or raise the German message."""
-    field.upload = None  # type: ignore[attr-defined]
-    try:
-        field.upload = read_upload(field.data)  # type: ignore[attr-defined]
-    except ReceiptError as exc:
-        raise ValidationError(str(exc)) from exc
-    if required and field.upload is None:  # type: ignore[attr-defined]
-        raise ValidationError("Bitte eine Datei auswählen (PDF, PNG oder JPEG, höchstens 10 MB).")
-
-
-class ReceiptForm(FlaskForm):
-    """Upload or replace the receipt of an existing cost (Kämmerei)."""
-
-    receipt = FileField(_l("Belegdatei"), description=HINT)
-
-    def validate_receipt(self, field: FileField) -> None:
-        check_upload(field, required=True)
-
-
 # --- storing ----------------------------------------------------------------------------------
 
 
@@ -204,7 +167,7 @@ def receipt_of(cost_id: int) -> CostReceipt | None:
 
 def may_attach(cost: Cost, role: Role | None, closed: bool) -> bool:
     """Whether ``role`` may upload or replace the cost's receipt now."""
-    return role in BOOKERS and cost.state in ATTACHABLE and not closed
+    return role in services.BOOKERS and cost.state in ATTACHABLE and not closed
 
 
 def check_attachable(cost: Cost) -> None:
@@ -241,38 +204,18 @@ def attach(cooperation: Cooperation, cost: Cost, upload: Upload, *, by: User) ->
     return replaced
 
 
-# --- showing ----------------------------------------------------------------------------------
+def uploader_of(receipt: CostReceipt | None) -> User | None:
+    """Who uploaded the receipt."""
+    return db.session.get(User, receipt.uploaded_by_id) if receipt else None
 
 
-@bp.app_template_filter("dateigroesse")
-def file_size(size: int | None) -> str:
-    """1,2 MB; 820 KB; 512 Byte (German decimal comma in German)."""
-    if size is None:
-        return "–"
-    if size < 1024:
-        return f"{size}\u00a0Byte"
-    unit, factor = ("MB", 1024 * 1024) if size >= 1024 * 1024 else ("KB", 1024)
-    value = (Decimal(size) / factor).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return f"{format_decimal(value, format='#,##0.#')}\u00a0{unit}"
-
-
-@bp.app_template_filter("dateityp")
-def type_label(media_type: str | None) -> str:
-    """PDF, PNG or JPEG."""
-    return TYPE_LABELS.get(media_type or "", media_type or "–")
-
-
-def show_context(cost: Cost, role: Role, closed: bool, form: ReceiptForm | None) -> dict:
-    """What ``costs/_receipt.html`` needs on the cost page."""
-    receipt = receipt_of(cost.id)
-    uploader = db.session.get(User, receipt.uploaded_by_id) if receipt else None
-    return {
-        "receipt": receipt,
-        "receipt_uploader": uploader,
-        "receipt_form": form or ReceiptForm(formdata=None),
-        "may_attach_receipt": may_attach(cost, role, closed),
-        "receipt_accept": ACCEPT,
-    }
+def receipt_with_data(cooperation_id: int, cost_id: int) -> CostReceipt | None:
+    """The cost's receipt with its bytes (for the download)."""
+    return db.session.scalar(
+        select(CostReceipt)
+        .where(CostReceipt.cost_id == cost_id, CostReceipt.cooperation_id == cooperation_id)
+        .options(undefer(CostReceipt.data))
+    )
 
 
 def content_disposition(filename: str) -> str:
@@ -281,64 +224,3 @@ def content_disposition(filename: str) -> str:
     ascii_name = ascii_name.encode("ascii", "ignore").decode("ascii")
     ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._") or "beleg"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-# --- routes -----------------------------------------------------------------------------------
-
-
-@bp.get(COOP + "/<int:cost_id>/beleg")
-def receipt_download(cooperation_id: int, cost_id: int) -> Response:
-    """The receipt as an attachment (every role of the cooperation; 404 for others)."""
-    cooperation, _role, cost = _load_cost(cooperation_id, cost_id)
-    receipt = db.session.scalar(
-        select(CostReceipt)
-        .where(CostReceipt.cost_id == cost.id, CostReceipt.cooperation_id == cooperation.id)
-        .options(undefer(CostReceipt.data))
-    )
-    if receipt is None:
-        abort(404)
-    response = Response(receipt.data, mimetype=receipt.media_type)
-    response.headers["Content-Disposition"] = content_disposition(receipt.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    # Never rendered as a page of this site, even if a browser ignored the attachment.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
-
-@bp.post(COOP + "/<int:cost_id>/beleg")
-def receipt_upload(cooperation_id: int, cost_id: int) -> Response:
-    """Upload or replace the receipt of a cost before approval (Kämmerei)."""
-    cooperation, role, cost = _load_cost(cooperation_id, cost_id, *BOOKERS)
-    form = ReceiptForm()
-    if form.validate_on_submit():
-        upload: Upload = form.receipt.upload  # type: ignore[attr-defined]
-        try:
-            replaced = attach(cooperation, cost, upload, by=current_user)
-        except services.CostError as exc:
-            db.session.rollback()
-            db.session.expire_all()
-            form.form_errors = [*form.form_errors, str(exc)]
-        else:
-            db.session.commit()
-            verb = "ersetzt" if replaced else "gespeichert"
-            flash(f"Der Beleg „{upload.filename}“ ist {verb}.", "success")
-            return _done(_cost_url(cost))
-    return _show(cooperation, role, cost, status=form_status(False), receipt_form=form)
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def too_large(_error: RequestEntityTooLarge) -> Response | tuple[str, int]:
-    """A request over MAX_CONTENT_LENGTH: a clear German message, nothing written.
-
-    htmx does not show a 413, so it is sent back to the page it came from with the message."""
-    db.session.rollback()
-    if htmx:
-        flash(TOO_LARGE, "error")
-        current = urlsplit(request.headers.get("HX-Current-URL", ""))
-        target = current.path + (f"?{current.query}" if current.query else "")
-        if not is_local_path(target):
-            coop = (request.view_args or {}).get("cooperation_id")
-            target = url_for("costs.index", cooperation_id=coop) if coop else url_for("main.index")
-        return Response(status=204, headers={"HX-Redirect": target})
-    return render_template("errors/error.html", code=413, message=TOO_LARGE), 413

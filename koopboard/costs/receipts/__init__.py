@@ -1,0 +1,1 @@
+"""Receipts (Belege): upload, replace and download the file of a cost."""
