@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
@@ -13,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
+from koopboard import csvsafe
 from koopboard.cooperations import services
 from koopboard.cooperations.access import can_manage, load_cooperation
 from koopboard.cooperations.forms import (
@@ -400,7 +400,7 @@ def history_csv(cooperation_id: int) -> Response:
     """The history as CSV (semicolon, UTF-8 with BOM: what Excel in a German office opens)."""
     cooperation, _role = load_cooperation(cooperation_id)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = csvsafe.writer(buffer, delimiter=";")
     writer.writerow(
         [
             "Zeitpunkt (UTC)",

@@ -14,7 +14,6 @@ here; its reader is what the tests use to check the files.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -25,6 +24,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from flask import Response
 
+from koopboard import csvsafe
 from koopboard.costs.services import PartnerBalance, StatementLine
 from koopboard.models import Cooperation
 from koopboard.models.cost import Payment
@@ -102,7 +102,7 @@ def csv_bytes(
     """The CSV file's content."""
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer = csvsafe.writer(out, delimiter=";", lineterminator="\r\n")
     who = balance.municipality
     writer.writerow(["Abrechnung", cooperation.title])
     writer.writerow(["Kommune", who.name, "AGS", who.ags])
