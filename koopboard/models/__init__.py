@@ -13,6 +13,7 @@ from koopboard.models.cost import (
     RecurringCost,
     YearClosing,
 )
+from koopboard.models.directory import RegisterAssociation
 from koopboard.models.history import HistoryEntry
 from koopboard.models.milestone import CalendarFeed, Milestone
 from koopboard.models.municipality import Municipality
@@ -44,6 +45,7 @@ __all__ = [
     "Milestone",
     "Municipality",
     "RecurringCost",
+    "RegisterAssociation",
     "MilestoneAlert",
     "NotificationDelivery",
     "NotificationDigest",

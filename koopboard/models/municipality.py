@@ -17,6 +17,7 @@ class Municipality(db.Model):
         CheckConstraint("length(ags) = 8", name="ags_8_digits"),
         Index("ix_municipality_name", "name"),
         Index("ix_municipality_postcode", "postcode"),
+        Index("ix_municipality_verband", "verband"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,6 +31,11 @@ class Municipality(db.Model):
     population_source: Mapped[str | None] = mapped_column(String(200))
     area_km2: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     postcode: Mapped[str | None] = mapped_column(String(5))
+    # The register's centre of the municipality (degrees; distances in the directory).
+    breitengrad: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    laengengrad: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    # Its Gemeindeverband's key (ARS without the Gemeinde part, 9 digits): Amt, Samtgemeinde, ...
+    verband: Mapped[str | None] = mapped_column(String(9))
 
     history_exclude = frozenset()
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -17,15 +18,20 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from koopboard.domain.geo import Point, centroid
 from koopboard.extensions import db
 from koopboard.history import acting_as, record_event
+from koopboard.models.directory import RegisterAssociation
 from koopboard.models.municipality import Municipality
 from koopboard.municipalities.register import (
     DEFAULT_STICHTAG,
     RegisterError,
     RegisterMunicipality,
+    RegisterParseResult,
     parse_register,
 )
+
+_MICRO = Decimal("0.000001")
 
 # Columns the register owns; everything else on a municipality (id, relations) is ours.
 FIELDS = (
@@ -38,8 +44,25 @@ FIELDS = (
     "population_source",
     "area_km2",
     "postcode",
+    "breitengrad",
+    "laengengrad",
+    "verband",
 )
-# 1000 rows x 10 columns stays far below SQLite's 32766 bound-parameter limit.
+ASSOCIATION_FIELDS = (
+    "name",
+    "textkennzeichen",
+    "kind",
+    "land",
+    "kreis",
+    "member_count",
+    "member_names",
+    "population",
+    "population_date",
+    "breitengrad",
+    "laengengrad",
+    "register_date",
+)
+# 1000 rows x 13 columns stays below SQLite's 32766 bound-parameter limit.
 BATCH_SIZE = 1000
 
 ProgressCallback = Callable[[int, int], None]
@@ -59,14 +82,21 @@ class ImportResult:
     skipped: int = 0  # gemeindefreie Gebiete
     not_in_register: int = 0  # in the database but no longer in the file; kept, never deleted
     errors: list[RegisterError] = field(default_factory=list)
+    associations: int = 0  # joint administrations (Satzart 50) with at least two members
+    associations_changed: int = 0  # of those, new or changed rows written
 
     def summary(self) -> str:
         """German one-line summary, also stored in the history entry."""
         text = (
             f"{self.total} Gemeinden: {self.created} neu, {self.updated} geändert, "
-            f"{self.unchanged} unverändert; {self.skipped} übersprungen; "
-            f"{len(self.errors)} Fehler"
+            f"{self.unchanged} unverändert; "
         )
+        if self.associations:
+            text += (
+                f"{self.associations} Gemeindeverbände "
+                f"({self.associations_changed} neu oder geändert); "
+            )
+        text += f"{self.skipped} übersprungen; {len(self.errors)} Fehler"
         if self.not_in_register:
             text += f"; {self.not_in_register} nicht mehr im Register"
         return text
@@ -117,12 +147,14 @@ def _import(session: Session, path: Path, progress: ProgressCallback | None) -> 
     done = result.unchanged
     if progress:
         progress(done, result.total)
-    statement = _upsert_statement(session)
+    statement = _upsert_statement(session, Municipality, "ags", FIELDS)
     for batch in _batches(changed, BATCH_SIZE):
         session.execute(statement, batch)
         done += len(batch)
         if progress:
             progress(done, result.total)
+
+    _import_associations(session, parsed, result)
 
     record_event(
         session,
@@ -134,6 +166,56 @@ def _import(session: Session, path: Path, progress: ProgressCallback | None) -> 
     )
     session.flush()
     return result
+
+
+def _import_associations(
+    session: Session, parsed: RegisterParseResult, result: ImportResult
+) -> None:
+    """Upsert the joint administrations with their members' names, population and centre."""
+    members: dict[str, list[RegisterMunicipality]] = {}
+    for record in parsed.municipalities:
+        if record.verband:
+            members.setdefault(record.verband, []).append(record)
+    table = RegisterAssociation.__table__
+    columns = [table.c.ars, *(table.c[name] for name in ASSOCIATION_FIELDS)]
+    existing = {row[0]: tuple(row[1:]) for row in session.execute(select(*columns))}
+    changed: list[dict[str, Any]] = []
+    for association in parsed.associations:
+        group = sorted(members.get(association.ars, []), key=lambda m: (m.name, m.ags))
+        if len(group) < 2:  # a Verband of one Gemeinde is no cooperation
+            continue
+        result.associations += 1
+        populations = [m.population for m in group if m.population is not None]
+        centre = centroid(
+            [p for m in group if (p := Point.of(m.breitengrad, m.laengengrad)) is not None]
+        )
+        values = (
+            association.name,
+            association.textkennzeichen,
+            association.kind,
+            association.land,
+            association.kreis,
+            len(group),
+            ", ".join(m.name for m in group),
+            sum(populations) if populations else None,
+            parsed.stichtag if populations else None,
+            _degrees(centre.lat) if centre else None,
+            _degrees(centre.lon) if centre else None,
+            parsed.stichtag,
+        )
+        if existing.get(association.ars) == values:
+            continue
+        changed.append(
+            {"ars": association.ars, **dict(zip(ASSOCIATION_FIELDS, values, strict=True))}
+        )
+    result.associations_changed = len(changed)
+    statement = _upsert_statement(session, RegisterAssociation, "ars", ASSOCIATION_FIELDS)
+    for batch in _batches(changed, BATCH_SIZE):
+        session.execute(statement, batch)
+
+
+def _degrees(value: float) -> Decimal:
+    return Decimal(repr(value)).quantize(_MICRO)
 
 
 def _batches(rows: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
@@ -154,18 +236,21 @@ def _values(record: RegisterMunicipality) -> tuple[Any, ...]:
         record.population_source,
         record.area_km2,
         record.postcode,
+        record.breitengrad,
+        record.laengengrad,
+        record.verband,
     )
 
 
-def _upsert_statement(session: Session) -> Any:
-    """INSERT ... ON CONFLICT (ags) DO UPDATE in the dialect of the bound database."""
-    dialect = session.get_bind(mapper=Municipality.__mapper__).dialect.name
+def _upsert_statement(session: Session, model: type, key: str, fields: Sequence[str]) -> Any:
+    """INSERT ... ON CONFLICT (key) DO UPDATE in the dialect of the bound database."""
+    dialect = session.get_bind(mapper=model.__mapper__).dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
     if insert is None:
         raise RuntimeError(f"Registerimport unterstützt {dialect!r} nicht.")
-    statement = insert(Municipality.__table__)
+    statement = insert(model.__table__)
     return statement.on_conflict_do_update(
-        index_elements=["ags"], set_={name: statement.excluded[name] for name in FIELDS}
+        index_elements=[key], set_={name: statement.excluded[name] for name in fields}
     )
 
 

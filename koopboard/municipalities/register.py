@@ -42,10 +42,24 @@ COLUMNS = (
 # Positions are fixed by the header check, so rows are read by index (fast, no dicts).
 (_SATZART, _TKZ, _LAND, _RB, _KREIS, _VB, _GEMEINDE, _NAME, _FLAECHE, _BEV) = range(10)
 _PLZ = COLUMNS.index("postleitzahl")
+_LON = COLUMNS.index("laengengrad")
+_LAT = COLUMNS.index("breitengrad")
 
 SATZART_LAND = "10"
 SATZART_KREIS = "40"
+SATZART_VERBAND = "50"
 SATZART_GEMEINDE = "60"
+
+# Textkennzeichen of Satzart 50 that are joint administrations of several Gemeinden
+# (50 is a single Gemeinde as its own Verband, 55 an Amt-free Kirchspielslandgemeinde).
+ASSOCIATION_KINDS: dict[str, str] = {
+    "51": "Amt",
+    "52": "Samtgemeinde",
+    "53": "Verbandsgemeinde",
+    "54": "Verwaltungsgemeinschaft",
+    "56": "Verwaltungsverband",
+    "58": "erfüllende Gemeinde",
+}
 
 # Textkennzeichen of Satzart 60 → the kind of municipality.
 KINDS: dict[str, str] = {
@@ -77,6 +91,9 @@ _FILENAME_DATE = re.compile(r"gemeindeverzeichnis-(\d{4})-(\d{2})-(\d{2})\.csv$"
 _DIGITS = re.compile(r"[0-9]{1,9}")
 _AREA = re.compile(r"[0-9]{1,8}(\.[0-9]+)?")
 _POSTCODE = re.compile(r"[0-9]{5}")
+# Centre coordinates with a decimal comma ("9,43751"); fits Numeric(9, 6).
+_COORDINATE = re.compile(r"-?[0-9]{1,3}(,[0-9]{1,6})?")
+_MICRO = Decimal("0.000001")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Thousands separators seen in the register: space, no-break space, narrow no-break space.
 _THOUSANDS = str.maketrans("", "", " \u00a0\u202f")
@@ -99,6 +116,24 @@ class RegisterMunicipality:
     postcode: str | None
     register_name: str  # the name as written in the register, suffix included
     line: int
+    # The register's centre of the Gemeinde, in degrees (None where the row has none).
+    breitengrad: Decimal | None = None
+    laengengrad: Decimal | None = None
+    # Land+RB+Kreis+Verband (9 digits, the ARS without the Gemeinde): its Gemeindeverband.
+    verband: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterAssociation:
+    """A joint administration (Satzart 50: Amt, Samtgemeinde, ...) as read from the register."""
+
+    ars: str  # Land+RB+Kreis+Verband, 9 digits; its members carry the same ``verband``
+    name: str
+    textkennzeichen: str
+    kind: str
+    land: str
+    kreis: str
+    line: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +152,8 @@ class RegisterParseResult:
     """Everything read from one register file."""
 
     municipalities: list[RegisterMunicipality] = field(default_factory=list)
+    # Joint administrations only (ASSOCIATION_KINDS); members are matched by the importer.
+    associations: list[RegisterAssociation] = field(default_factory=list)
     skipped: int = 0  # gemeindefreie Gebiete
     errors: list[RegisterError] = field(default_factory=list)
     stichtag: date = DEFAULT_STICHTAG
@@ -258,6 +295,10 @@ def _read_row(
             _code(row[_LAND], 2, "Land") + _code(row[_RB], 1, "RB") + _code(row[_KREIS], 2, "Kreis")
         )
         kreise[key] = _required_name(row)
+    elif satzart == SATZART_VERBAND:
+        tkz = row[_TKZ].strip()
+        if tkz in ASSOCIATION_KINDS:
+            result.associations.append(_association(row, tkz, line, lands, kreise))
     elif satzart == SATZART_GEMEINDE:
         tkz = row[_TKZ].strip()
         if tkz in UNINCORPORATED:
@@ -307,9 +348,43 @@ def _municipality(
         postcode=_postcode(row[_PLZ]),
         register_name=register_name.strip(),
         line=line,
+        breitengrad=_coordinate(row[_LAT], "Breitengrad", 90),
+        laengengrad=_coordinate(row[_LON], "Längengrad", 180),
+        verband=kreis_key + _code(row[_VB], 4, "Verband") if row[_VB].strip() else None,
     )
     seen[ags] = line
     return record
+
+
+def _association(
+    row: list[str], tkz: str, line: int, lands: dict[str, str], kreise: dict[str, str]
+) -> RegisterAssociation:
+    land = _code(row[_LAND], 2, "Land")
+    kreis_key = land + _code(row[_RB], 1, "RB") + _code(row[_KREIS], 2, "Kreis")
+    if land not in lands or kreis_key not in kreise:
+        raise _RowError(f"Kreis {kreis_key} ist nicht vor dem Gemeindeverband aufgeführt.")
+    name, _suffix = split_name(_required_name(row))
+    return RegisterAssociation(
+        ars=kreis_key + _code(row[_VB], 4, "Verband"),
+        name=name,
+        textkennzeichen=tkz,
+        kind=ASSOCIATION_KINDS[tkz],
+        land=lands[land],
+        kreis=kreise[kreis_key],
+        line=line,
+    )
+
+
+def _coordinate(value: str, label: str, limit: int) -> Decimal | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not _COORDINATE.fullmatch(value):
+        raise _RowError(f"{label} {value!r} ist ungültig (Dezimalkomma erwartet).")
+    number = Decimal(value.replace(",", ".")).quantize(_MICRO)
+    if abs(number) > limit:
+        raise _RowError(f"{label} {value!r} liegt außerhalb von ±{limit}°.")
+    return number
 
 
 def _code(value: str, width: int, label: str) -> str:

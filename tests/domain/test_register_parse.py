@@ -70,6 +70,8 @@ def test_reads_a_municipality_with_its_land_kreis_and_figures(tmp_path: Path) ->
     assert m.area_km2 == Decimal("12.80")
     assert m.postcode == "66589"
     assert m.line == 4
+    assert (m.breitengrad, m.laengengrad) == (Decimal("49.358969"), Decimal("7.058254"))
+    assert m.verband == "100430113"
 
 
 @pytest.mark.parametrize("bom", [True, False])
@@ -285,3 +287,59 @@ def test_the_shipped_register() -> None:
     assert merchweiler.population_source == (
         "Destatis, Gemeindeverzeichnis GV-ISys, Stand 31.12.2019"
     )
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "message"),
+    [
+        ('"7.05"', '"49,35"', "Längengrad '7.05' ist ungültig"),
+        ('"7,05"', '"99,1"', "Breitengrad '99,1' liegt außerhalb"),
+    ],
+)
+def test_unreadable_coordinates_are_errors(
+    tmp_path: Path, lon: str, lat: str, message: str
+) -> None:
+    row = MERCHWEILER.replace('"7,058254","49,358969"', f"{lon},{lat}")
+    result = parse_register(write(tmp_path, HEADER, LAND_SL, KREIS_NK, row))
+    assert result.municipalities == []
+    assert message in str(result.errors[0])
+
+
+def test_missing_coordinates_stay_empty(tmp_path: Path) -> None:
+    row = MERCHWEILER.replace('"7,058254","49,358969"', ",")
+    [m] = parse_register(write(tmp_path, HEADER, LAND_SL, KREIS_NK, row)).municipalities
+    assert (m.breitengrad, m.laengengrad) == (None, None)
+
+
+def test_joint_administrations_are_read_single_gemeinde_verbaende_are_not(
+    tmp_path: Path,
+) -> None:
+    amt = "50,54,09,6,76,5555,,Verwaltungsgemeinschaft Amorbach,,,,,,,,,,,,"
+    single = '50,50,09,6,76,0111,,"Miltenberg, St",,,,,,,,,,,,'
+    result = parse_register(write(tmp_path, HEADER, LAND_BY, KREIS_MIL, amt, single, gemeinde()))
+    assert result.errors == []
+    [a] = result.associations
+    assert (a.ars, a.name, a.kind, a.land, a.kreis) == (
+        "096765555",
+        "Verwaltungsgemeinschaft Amorbach",
+        "Verwaltungsgemeinschaft",
+        "Bayern",
+        "Miltenberg",
+    )
+    assert result.municipalities[0].verband == "096765555"
+
+
+def test_the_shipped_register_has_1208_joint_administrations() -> None:
+    result = parse_register(Config.REGISTER_CSV)
+    kinds: dict[str, int] = {}
+    for a in result.associations:
+        kinds[a.kind] = kinds.get(a.kind, 0) + 1
+    assert kinds == {
+        "Amt": 210,
+        "Samtgemeinde": 116,
+        "Verbandsgemeinde": 148,
+        "Verwaltungsgemeinschaft": 575,
+        "Verwaltungsverband": 120,
+        "erfüllende Gemeinde": 39,
+    }
+    assert all(m.breitengrad is not None for m in result.municipalities)

@@ -158,6 +158,9 @@ def register_sample(app: Flask) -> dict[str, Any]:
             population_source=record.population_source,
             area_km2=record.area_km2,
             postcode=record.postcode,
+            breitengrad=record.breitengrad,
+            laengengrad=record.laengengrad,
+            verband=record.verband,
         )
         db.session.add(municipality)
         by_ags[record.ags] = municipality

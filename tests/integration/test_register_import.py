@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from koopboard.config import Config
 from koopboard.extensions import db
-from koopboard.models import HistoryEntry, Municipality
+from koopboard.models import HistoryEntry, Municipality, RegisterAssociation
 from koopboard.municipalities import importer
 from koopboard.municipalities.importer import import_register
 
@@ -67,7 +68,12 @@ def test_first_import_creates_every_municipality(app: Flask) -> None:
     [entry] = register_history()
     assert entry.action == "import"
     assert entry.new_value == (
-        "10794 Gemeinden: 10794 neu, 0 geändert, 0 unverändert; 210 übersprungen; 0 Fehler"
+        "10794 Gemeinden: 10794 neu, 0 geändert, 0 unverändert; "
+        "1208 Gemeindeverbände (1208 neu oder geändert); 210 übersprungen; 0 Fehler"
+    )
+    assert (merchweiler.breitengrad, merchweiler.laengengrad) == (
+        Decimal("49.358969"),
+        Decimal("7.058254"),
     )
 
 
@@ -79,8 +85,48 @@ def test_reimport_changes_nothing_and_never_duplicates(app: Flask) -> None:
     db.session.commit()
 
     assert (result.created, result.updated, result.unchanged) == (0, 0, 10794)
+    assert (result.associations, result.associations_changed) == (1208, 0)
     assert count(Municipality) == 10794
+    assert count(RegisterAssociation) == 1208
     assert len(register_history()) == 2
+
+
+def test_joint_administrations_with_their_members(app: Flask) -> None:
+    import_register(SHIPPED)
+    db.session.commit()
+
+    kinds = dict(
+        db.session.execute(
+            select(RegisterAssociation.kind, func.count()).group_by(RegisterAssociation.kind)
+        ).all()
+    )
+    assert kinds == {
+        "Amt": 210,
+        "Samtgemeinde": 116,
+        "Verbandsgemeinde": 148,
+        "Verwaltungsgemeinschaft": 575,
+        "Verwaltungsverband": 120,
+        "erfüllende Gemeinde": 39,
+    }
+    # Every association's figures are its members' (matched by AGS + Verband key).
+    totals = dict(
+        db.session.execute(
+            select(Municipality.verband, func.sum(Municipality.population)).group_by(
+                Municipality.verband
+            )
+        ).all()
+    )
+    for association in db.session.scalars(select(RegisterAssociation)):
+        assert association.member_count >= 2
+        assert association.population == totals[association.ars]
+    amt = db.session.scalar(select(RegisterAssociation).filter_by(name="Burg-St. Michaelisdonn"))
+    members = db.session.scalars(
+        select(Municipality.name).filter_by(verband=amt.ars).order_by(Municipality.name)
+    ).all()
+    assert (amt.kind, amt.kreis, amt.land) == ("Amt", "Dithmarschen", "Schleswig-Holstein")
+    assert amt.member_names == ", ".join(members)
+    assert amt.register_date.isoformat() == "2019-12-31"
+    assert 53.9 < float(amt.breitengrad) < 54.1
 
 
 def test_a_changed_row_is_updated_in_place(app: Flask, register_copy: Path) -> None:
