@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import (
+    format_currency,
     format_date,
     format_datetime,
     format_decimal,
@@ -16,7 +17,36 @@ from flask_babel import (
 )
 from flask_login import current_user
 
+from koopboard.domain.money import format_eur
 from koopboard.extensions import babel
+
+
+def _german() -> bool:
+    return str(get_locale() or "de") == "de"
+
+
+def format_day(value: date | datetime | None) -> str:
+    """A date (or time) in the locale's format: 03.12.2026 / Dec 3, 2026."""
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return format_datetime(value, "dd.MM.yyyy HH:mm" if _german() else "short")
+    return format_date(value, "dd.MM.yyyy" if _german() else "medium")
+
+
+def format_money(value: Decimal | None) -> str:
+    """An amount, exact to the cent, in the locale's format: 12.345,67 € / €12,345.67."""
+    if value is None:
+        return "–"
+    amount = Decimal(value)
+    if _german():
+        return format_eur(amount)
+    return format_currency(amount, "EUR", format="¤#,##0.00", currency_digits=False)
+
+
+def quote(text: object) -> str:
+    """Quotation marks of the locale around a text a user wrote: „…“ / “…”."""
+    return f"„{text}“" if _german() else f"“{text}”"
 
 
 def select_locale() -> str:
@@ -63,15 +93,8 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
 
-    @app.template_filter("datum")
-    def datum(value: date | datetime | None) -> str:
-        if value is None:
-            return "–"
-        if isinstance(value, datetime):
-            return format_datetime(
-                value, "short" if str(get_locale()) != "de" else "dd.MM.yyyy HH:mm"
-            )
-        return format_date(value, "dd.MM.yyyy" if str(get_locale()) == "de" else "medium")
+    app.add_template_filter(format_day, "datum")
+    app.add_template_filter(quote, "quoted")
 
     @app.template_filter("zahl")
     def zahl(value: int | Decimal | None) -> str:

@@ -35,7 +35,7 @@ new_pot=$(mktemp "$TRANSLATIONS/.messages.pot.XXXXXX")
 trap 'rm -f "$new_pot"' EXIT
 "$PYBABEL" -q extract -F babel.cfg \
     -k _ -k gettext -k ngettext:1,2 -k lazy_gettext -k _l -k lazy_ngettext:1,2 -k N_ \
-    --sort-output --no-wrap \
+    --sort-output --no-wrap --add-location=file \
     --project=KoopBoard --copyright-holder=KoopBoard \
     --msgid-bugs-address=koopboard@example.org \
     -o "$new_pot" .
@@ -74,6 +74,6 @@ for locale in locales:
             if m.fuzzy or not (all(m.string) if isinstance(m.string, tuple) else m.string)]
     print(f"{locale}: {len(messages)} messages, {len(todo)} untranslated or fuzzy")
     for m in todo:
-        where = ", ".join(f"{f}:{n}" for f, n in m.locations[:2])
+        where = ", ".join(f if n is None else f"{f}:{n}" for f, n in m.locations[:2])
         print(f"    {m.id if isinstance(m.id, str) else m.id[0]!r}  ({where})")
 PY

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 
 from koopboard.domain.catalog import (
@@ -17,8 +16,8 @@ from koopboard.domain.catalog import (
 )
 from koopboard.domain.keys import KeyKind, format_percent
 from koopboard.domain.milestones import MilestoneStatus, Phase
-from koopboard.domain.money import format_eur
 from koopboard.domain.notifications import DeliveryMode, EventType
+from koopboard.i18n import format_day, format_money
 from koopboard.models.cost import CostKind, CostState, PaymentKind, RecurringInterval
 
 # Field labels shared by all record types, then the ones a record type names differently.
@@ -123,7 +122,7 @@ def history_field(record_type: str | None, field: str | None) -> str:
 
 
 def history_value(record_type: str | None, field: str | None, value: str | None) -> str:
-    """A stored value as the pages show it: labels for keys, German dates."""
+    """A stored value as the pages show it: labels for keys, dates and amounts of the locale."""
     if value is None:
         return "–"
     enum_cls = VALUES.get((record_type, field or "")) or VALUES.get((None, field or ""))
@@ -139,12 +138,12 @@ def history_value(record_type: str | None, field: str | None, value: str | None)
             number = Decimal(value)
         except InvalidOperation:
             return value
-        return format_eur(number) if field in MONEY_FIELDS else format_percent(number)
+        return format_money(number) if field in MONEY_FIELDS else format_percent(number)
     try:
         if len(value) == 10:
-            return format_date(date.fromisoformat(value), "dd.MM.yyyy")
+            return format_day(date.fromisoformat(value))
         if len(value) > 10 and value[10] == "T":
-            return format_datetime(datetime.fromisoformat(value), "dd.MM.yyyy HH:mm")
+            return format_day(datetime.fromisoformat(value))
     except ValueError:
         pass
     return value

@@ -23,6 +23,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
 from flask import Response
+from flask_babel import gettext
 
 from koopboard import csvsafe
 from koopboard.costs.services import PartnerBalance, StatementLine
@@ -68,9 +69,13 @@ def _payment_rows(balance: PartnerBalance, payments: Sequence[Payment]) -> list[
     for p in payments:
         if p.municipality_id == balance.municipality.id:
             other = p.recipient.name if p.recipient else ""
-            rows.append((p.paid_on, f"{p.kind.label} an {other} {p.note}".strip(), p.amount))
+            text = gettext("%(kind)s an %(other)s", kind=gettext(p.kind.label), other=other)
+            rows.append((p.paid_on, f"{text} {p.note or ''}".strip(), p.amount))
         else:
-            rows.append((p.paid_on, f"{p.kind.label} von {p.municipality.name}", -p.amount))
+            text = gettext(
+                "%(kind)s von %(other)s", kind=gettext(p.kind.label), other=p.municipality.name
+            )
+            rows.append((p.paid_on, text, -p.amount))
     return rows
 
 

@@ -21,6 +21,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask import Response, abort, flash, request, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -452,7 +453,7 @@ def _plain(amount: Decimal | None) -> str:
 
 def _edit_form(cooperation: Cooperation, rc: RecurringCost) -> RecurringForm:
     form = RecurringForm(formdata=None, obj=rc)
-    form.paid_by_id.choices = partner_choices(cooperation, "– federführende Kommune –")
+    form.paid_by_id.choices = partner_choices(cooperation, gettext("– federführende Kommune –"))
     form.interval.data = rc.interval.value
     form.amount.data = _plain(rc.amount)
     form.net_amount.data = _plain(rc.net_amount)
@@ -519,7 +520,7 @@ def recurring_create(cooperation_id: int) -> Response:
     """Set up a recurring cost (Kämmerei)."""
     cooperation, _role = load_cooperation(cooperation_id, *BOOKERS)
     form = RecurringForm()
-    form.paid_by_id.choices = partner_choices(cooperation, "– federführende Kommune –")
+    form.paid_by_id.choices = partner_choices(cooperation, gettext("– federführende Kommune –"))
     if request.method == "GET":
         form.start_date.data = local_today()
         form.interval.data = RecurringInterval.MONATLICH.value
@@ -551,7 +552,7 @@ def recurring_edit(cooperation_id: int, recurring_id: int) -> Response:
     if request.method == "GET":
         return _render_form(cooperation, _edit_form(cooperation, rc), rc, 200)
     form = RecurringForm()
-    form.paid_by_id.choices = partner_choices(cooperation, "– federführende Kommune –")
+    form.paid_by_id.choices = partner_choices(cooperation, gettext("– federführende Kommune –"))
     if form.validate_on_submit():
         try:
             update_recurring(

@@ -760,6 +760,7 @@ def book_payment(cooperation: Cooperation, data: PaymentData, *, by: User) -> Pa
             payload={
                 "title": f"{payment.municipality.name}: {format_eur(payment.amount)}",
                 "amount": format(payment.amount, "f"),
+                "municipality": payment.municipality.name,
                 "kind": kind.value,
                 "year": payment.budget_year,
             },

@@ -41,6 +41,7 @@ from koopboard.domain.catalog import Role
 from koopboard.domain.keys import KeyKind, SharingKeyError, parse_percent
 from koopboard.domain.money import MoneyError, format_eur, parse_amount
 from koopboard.extensions import db
+from koopboard.i18n import format_money
 from koopboard.models import Cooperation
 from koopboard.models.cost import Cost, CostState
 from koopboard.web import form_status, render
@@ -94,7 +95,7 @@ def _cost_rows(cooperation_id: int, costs: list[Any]) -> list[CostRow]:
         if state is None:
             state = labels[c.state] = gettext(c.state.label)
         rows.append(
-            CostRow(link(c.id), day, c.text, c.category or "–", kind, state, format_eur(c.amount))
+            CostRow(link(c.id), day, c.text, c.category or "–", kind, state, format_money(c.amount))
         )
     return rows
 
@@ -133,11 +134,11 @@ def _balance_rows(
             BalanceRow(
                 name,
                 m.ags,
-                format_eur(b.shares),
-                format_eur(b.outlays),
-                format_eur(b.paid),
-                format_eur(b.received),
-                format_eur(b.open),
+                format_money(b.shares),
+                format_money(b.outlays),
+                format_money(b.paid),
+                format_money(b.received),
+                format_money(b.open),
                 xlsx(m.id),
                 csv(m.id),
                 pdf(m.id),
@@ -408,7 +409,7 @@ def create(cooperation_id: int) -> Response:
     """Book a cost (Kämmerei): German amount, shares by the year's key."""
     cooperation, _role = load_cooperation(cooperation_id, *BOOKERS)
     form = CostForm()
-    form.paid_by_id.choices = partner_choices(cooperation, "– federführende Kommune –")
+    form.paid_by_id.choices = partner_choices(cooperation, gettext("– federführende Kommune –"))
     if request.method == "GET":
         today = local_today()
         form.booking_date.data = today
@@ -430,7 +431,7 @@ def create(cooperation_id: int) -> Response:
 
 def _edit_form(cooperation: Cooperation, cost: Cost) -> CostForm:
     form = CostForm(formdata=None, obj=cost)
-    form.paid_by_id.choices = partner_choices(cooperation, "– federführende Kommune –")
+    form.paid_by_id.choices = partner_choices(cooperation, gettext("– federführende Kommune –"))
     form.kind.data = cost.kind.value
     form.amount.data = format_eur(cost.amount).removesuffix("\u00a0€")
     form.net_amount.data = (
@@ -450,7 +451,7 @@ def edit(cooperation_id: int, cost_id: int) -> Response:
     if request.method == "GET":
         return _render_form(cooperation, _edit_form(cooperation, cost), cost, 200)
     form = CostForm()
-    form.paid_by_id.choices = partner_choices(cooperation, "– federführende Kommune –")
+    form.paid_by_id.choices = partner_choices(cooperation, gettext("– federführende Kommune –"))
     if form.validate_on_submit():
         try:
             services.update_cost(
@@ -624,8 +625,8 @@ def payment(cooperation_id: int) -> Response:
     """Book a payment of a partner (Kämmerei)."""
     cooperation, _role = load_cooperation(cooperation_id, *BOOKERS)
     form = PaymentForm()
-    form.municipality_id.choices = partner_choices(cooperation, "– bitte wählen –")
-    form.recipient_id.choices = partner_choices(cooperation, "– federführende Kommune –")
+    form.municipality_id.choices = partner_choices(cooperation, gettext("– bitte wählen –"))
+    form.recipient_id.choices = partner_choices(cooperation, gettext("– federführende Kommune –"))
     if request.method == "GET":
         today = local_today()
         form.paid_on.data = today

@@ -21,8 +21,8 @@ from wtforms.fields.choices import SelectChoice
 from koopboard.costs import services
 from koopboard.domain.keys import format_percent
 from koopboard.domain.milestones import berlin_today
-from koopboard.domain.money import format_eur
 from koopboard.extensions import htmx
+from koopboard.i18n import format_money
 from koopboard.models import Cooperation
 
 bp = Blueprint("costs", __name__)
@@ -38,8 +38,8 @@ def _require_login() -> None:
 
 @bp.app_template_filter("eur")
 def eur(value: Decimal | None) -> str:
-    """12.345,67 € (exact cents)."""
-    return "–" if value is None else format_eur(Decimal(value))
+    """12.345,67 € / €12,345.67 (exact cents, in the locale's format)."""
+    return format_money(value)
 
 
 @bp.app_template_global()

@@ -28,6 +28,7 @@ from math import gcd, lcm
 from typing import Generic, Protocol, TypeVar
 
 from koopboard.domain.allocation import K, Weight, round_half_up
+from koopboard.domain.catalog import N_
 
 HUNDRED = Decimal(100)
 PERCENT_PLACES = 3
@@ -48,12 +49,12 @@ class KeyKind(StrEnum):
         return _KIND_LABELS[self]
 
 
-_KIND_LABELS = {
-    KeyKind.EQUAL: "zu gleichen Teilen",
-    KeyKind.POPULATION: "nach Einwohnerzahl",
-    KeyKind.PERCENTAGES: "feste Prozentsätze",
-    KeyKind.USAGE: "nach Nutzungseinheiten",
-    KeyKind.MIXED: "Sockelbetrag und Einwohnerzahl",
+_KIND_LABELS = {  # marked for Babel; the UI translates them where it shows them
+    KeyKind.EQUAL: N_("zu gleichen Teilen"),
+    KeyKind.POPULATION: N_("nach Einwohnerzahl"),
+    KeyKind.PERCENTAGES: N_("feste Prozentsätze"),
+    KeyKind.USAGE: N_("nach Nutzungseinheiten"),
+    KeyKind.MIXED: N_("Sockelbetrag und Einwohnerzahl"),
 }
 
 

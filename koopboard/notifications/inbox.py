@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask import url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select, update
 
 from koopboard.domain.milestones import MilestoneStatus
 from koopboard.domain.notifications import EventType
 from koopboard.extensions import db
+from koopboard.i18n import format_day, format_money, quote
 from koopboard.models import Cooperation, Membership, NotificationDelivery, NotificationEvent
 from koopboard.models.types import utcnow
 
@@ -72,7 +73,7 @@ def _status(value: object) -> str:
 
 def _date(value: object) -> str:
     try:
-        return format_date(date.fromisoformat(str(value)), "dd.MM.yyyy")
+        return format_day(date.fromisoformat(str(value)))
     except ValueError:
         return str(value)
 
@@ -81,7 +82,9 @@ def describe(event: NotificationEvent) -> str:
     """What happened, in words, from the event's payload."""
     payload = event.payload or {}
     title = payload.get("title")
-    text = f"„{title}“" if title else ""
+    if event.event_type == EventType.PAYMENT_BOOKED and "municipality" in payload:
+        title = f"{payload['municipality']}: {format_money(Decimal(payload['amount']))}"
+    text = quote(title) if title else ""
     if event.event_type == EventType.MILESTONE_STATUS_CHANGED and "new" in payload:
         change = _(
             "Status: %(old)s → %(new)s",
