@@ -4,7 +4,7 @@ python bench/bench_costs.py [--database-url URL] [--runs 5]
 
 On a scratch database (PostgreSQL ``koopboard_bench_costs`` at 127.0.0.1 when it answers,
 else SQLite in a temporary file), migrated by Alembic, with 20 partners built by
-``koopboard.costs.bulk.build_books`` (the same books the scale test uses), then ANALYZEd
+``koopboard.costs.books.bulk.build_books`` (the same books the scale test uses), then ANALYZEd
 as autovacuum would after a bulk load:
 
 1. allocate 100,000 costs by the stored population key (``key_weighting`` + ``allocate``);
@@ -86,8 +86,11 @@ def main() -> int:
 
     from koopboard import create_app
     from koopboard.auth.services import start_login_session
-    from koopboard.costs import exports, services
-    from koopboard.costs.bulk import PARTNERS, YEAR, amount_of, build_books
+    from koopboard.costs.books import services as cost_books
+    from koopboard.costs.books.bulk import PARTNERS, YEAR, amount_of, build_books
+    from koopboard.costs.keys import services as cost_keys
+    from koopboard.costs.statements import exports
+    from koopboard.costs.statements import services as cost_statements
     from koopboard.domain.allocation import allocate, prepare
     from koopboard.extensions import db
     from koopboard.models import Cooperation, User
@@ -117,11 +120,11 @@ def main() -> int:
             conn.commit()
         print(f"data built in {time.perf_counter() - started:.1f} s")
 
-        stored = services.key_for(big.cooperation_id, YEAR)
+        stored = cost_keys.key_for(big.cooperation_id, YEAR)
         amounts = [amount_of(n) for n in range(100_000)]
 
         def allocation() -> None:
-            key = prepare(services.key_weighting(stored).weights)
+            key = prepare(cost_keys.key_weighting(stored).weights)
             for amount in amounts:
                 allocate(amount, key)
 
@@ -132,7 +135,7 @@ def main() -> int:
         partner = big.municipality_ids[1]  # it made the one payment: all sections filled
         payments = [
             p
-            for p in services.payments_of(coop.id, YEAR)
+            for p in cost_books.payments_of(coop.id, YEAR)
             if partner in (p.municipality_id, p.recipient_id)
         ]
         parts: dict[str, list[float]] = {}
@@ -144,9 +147,9 @@ def main() -> int:
             return result
 
         def statement() -> None:
-            balances = timed("balances", lambda: services.balances_of(coop.id, YEAR))
+            balances = timed("balances", lambda: cost_books.balances_of(coop.id, YEAR))
             balance = next(b for b in balances if b.municipality.id == partner)
-            lines = timed("lines", lambda: services.statement_lines(coop.id, YEAR, partner))
+            lines = timed("lines", lambda: cost_statements.statement_lines(coop.id, YEAR, partner))
             assert len(balances) == PARTNERS and len(lines) == 50_000
             xlsx = timed("xlsx", lambda: exports.xlsx_bytes(coop, YEAR, balance, lines, payments))
             csv = timed("csv", lambda: exports.csv_bytes(coop, YEAR, balance, lines, payments))

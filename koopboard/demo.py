@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from koopboard.auth.services import create_user
 from koopboard.cooperations.services import CooperationData, add_partner, create_cooperation
-from koopboard.costs import services as costs
+from koopboard.costs.books import services as cost_books
+from koopboard.costs.keys import services as cost_keys
 from koopboard.domain.catalog import Role
 from koopboard.domain.milestones import berlin_today
 from koopboard.extensions import db
@@ -170,10 +171,12 @@ def _costs(cooperation, users: dict[str, User], municipalities: dict[str, Munici
     year = berlin_today(datetime.now(UTC)).year
     mira = users["kaemmerei@merchweiler.demo"]
     karl = users["kaemmerei@illingen.demo"]
-    costs.save_key(
+    cost_keys.save_key(
         cooperation,
         year,
-        costs.KeyData(kind="einwohner", entries=costs.default_entries(cooperation.id, year)),
+        cost_keys.KeyData(
+            kind="einwohner", entries=cost_keys.default_entries(cooperation.id, year)
+        ),
         version=None,
     )
     for category, amount in (
@@ -202,9 +205,9 @@ def _costs(cooperation, users: dict[str, User], municipalities: dict[str, Munici
         ("Fachverfahren Personenstand, Jahreslizenz", "IT", "kosten", "12345.67", False),
     )
     for text, category, kind, amount, approve in entries:
-        cost = costs.book_cost(
+        cost = cost_books.book_cost(
             cooperation,
-            costs.CostData(
+            cost_books.CostData(
                 booking_date=date(year, 3, 31),
                 budget_year=year,
                 text=text,
@@ -217,12 +220,12 @@ def _costs(cooperation, users: dict[str, User], municipalities: dict[str, Munici
             ),
             by=mira,
         )
-        costs.submit_cost(cost, version=cost.version, by=mira)
+        cost_books.submit_cost(cost, version=cost.version, by=mira)
         if approve:
-            costs.approve_cost(cost, version=cost.version, by=karl)
-    costs.book_payment(
+            cost_books.approve_cost(cost, version=cost.version, by=karl)
+    cost_books.book_payment(
         cooperation,
-        costs.PaymentData(
+        cost_books.PaymentData(
             paid_on=date(year, 4, 15),
             budget_year=year,
             municipality_id=municipalities["Illingen"].id,

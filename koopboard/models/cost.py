@@ -486,7 +486,7 @@ class CostBalance(db.Model):
     payment (in the same transaction, by atomic increments), so the balances on the cost list
     are one indexed read however many costs the year holds.
 
-    Derived data: ``koopboard.costs.services.rebuild_balances`` recomputes it from the costs
+    Derived data: ``koopboard.costs.books.services.rebuild_balances`` recomputes it from the costs
     and payments, and a test checks both agree after every kind of booking.
     """
 

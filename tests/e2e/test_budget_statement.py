@@ -43,7 +43,7 @@ def books(
 
 def _approved_costs(books: dict[str, Any]) -> None:
     """The first treasurer books and submits, the second approves (four-eyes)."""
-    from koopboard.costs import services
+    from koopboard.costs.books import services as cost_books
     from koopboard.extensions import db
 
     for text, category, kind, amount in (
@@ -51,9 +51,9 @@ def _approved_costs(books: dict[str, Any]) -> None:
         ("Landeszuschuss Digitalisierung", "IT", "foerderung", "-1000.00"),
         ("Dienstreise Fortbildung", "Reisen", "kosten", "432.10"),
     ):
-        cost = services.book_cost(
+        cost = cost_books.book_cost(
             books["coop"],
-            services.CostData(
+            cost_books.CostData(
                 booking_date=date(YEAR, 3, 15),
                 budget_year=YEAR,
                 text=text,
@@ -66,8 +66,8 @@ def _approved_costs(books: dict[str, Any]) -> None:
             ),
             by=books["first"],
         )
-        services.submit_cost(cost, version=cost.version, by=books["first"])
-        services.approve_cost(cost, version=cost.version, by=books["second"])
+        cost_books.submit_cost(cost, version=cost.version, by=books["first"])
+        cost_books.approve_cost(cost, version=cost.version, by=books["second"])
     db.session.commit()
 
 
@@ -127,9 +127,9 @@ def test_plan_against_actual_and_printable_statement(
     page.wait_for_url(re.compile(rf"/abrechnung/{YEAR}/{illingen.id}$"))
     audited_page.axe()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Abrechnung {YEAR}: {illingen.name}")
-    from koopboard.costs import services
+    from koopboard.costs.books import services as cost_books
 
-    balance = services.balance_for(books["coop"].id, YEAR, illingen.id)
+    balance = cost_books.balance_for(books["coop"].id, YEAR, illingen.id)
     expect(page.locator('[data-summe="anteile"]')).to_have_text(format_eur(balance.shares))
     expect(page.locator('[data-summe="offen"]')).to_have_text(format_eur(balance.open))
     expect(page.locator("#abrechnung-zeilen tbody tr")).to_have_count(3)

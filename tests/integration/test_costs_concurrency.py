@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from koopboard.costs import services
+from koopboard.costs.books import services as cost_books
 from koopboard.domain.catalog import Role
 from koopboard.extensions import db
 from koopboard.models import Cost, CostShare
@@ -52,13 +52,13 @@ def test_two_treasurers_save_the_same_cost_at_once(
     cost_id = db.session.scalar(select(Cost.id))
 
     barrier = threading.Barrier(2, timeout=10)
-    real_split = services._split
+    real_split = cost_books.split_shares
 
     def split_together(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         barrier.wait()  # both requests have passed the form's version check
         return real_split(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_split", split_together)
+    monkeypatch.setattr(cost_books, "split_shares", split_together)
     results: dict[str, int] = {}
 
     def save(user_id: int, text: str, amount: str) -> None:

@@ -21,8 +21,8 @@ import pytest
 from celery.schedules import crontab
 from sqlalchemy import func, select, text
 
-from koopboard.costs import recurring as rec
-from koopboard.costs import services
+from koopboard.costs.keys import services as cost_keys
+from koopboard.costs.recurring import services as rec
 from koopboard.domain.catalog import Role
 from koopboard.domain.milestones import berlin_today
 from koopboard.domain.recurrence import due_until
@@ -179,8 +179,10 @@ def books(app, make_municipality, make_user, make_cooperation):  # noqa: ANN001,
         roles={treasurer: Role.TREASURER},
         start=date(today.year - 1, 1, 1),
     )
-    data = services.KeyData(kind="einwohner", entries=services.default_entries(coop.id, today.year))
-    services.save_key(coop, today.year, data, version=None)
+    data = cost_keys.KeyData(
+        kind="einwohner", entries=cost_keys.default_entries(coop.id, today.year)
+    )
+    cost_keys.save_key(coop, today.year, data, version=None)
     db.session.commit()
     return {"coop": coop, "treasurer": treasurer, "today": today}
 

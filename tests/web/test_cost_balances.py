@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete, select
 
-from koopboard.costs import services
+from koopboard.costs.books import services as cost_books
 from koopboard.extensions import db
 from koopboard.models import Cost, CostBalance
 from tests.conftest import service_missing
@@ -22,14 +22,14 @@ books = test_costs.books  # the fixture: three partners, two treasurers
 def _rows(year: int, coop_id: int) -> list[tuple]:
     return [
         (b.municipality.name, b.shares, b.outlays, b.paid, b.received)
-        for b in services.balances_of(coop_id, year)
+        for b in cost_books.balances_of(coop_id, year)
     ]
 
 
 def _reference(year: int, coop_id: int) -> list[tuple]:
     return [
         (b.municipality.name, b.shares, b.outlays, b.paid, b.received)
-        for b in services.balances_from_books(coop_id, year)
+        for b in cost_books.balances_from_books(coop_id, year)
     ]
 
 
@@ -89,7 +89,7 @@ def test_balances_follow_every_booking(app, books) -> None:  # noqa: ANN001
     assert paid["Merchweiler"] == (Decimal("4012.34") - Decimal("4000.00"), Decimal("4000.00"))
     assert paid["Illingen"] == (Decimal("0.00"), Decimal("12.34"))
     page = t1.get(f"{base}/?jahr={YEAR}").get_data(as_text=True)
-    for balance in services.balances_of(coop_id, YEAR):
+    for balance in cost_books.balances_of(coop_id, YEAR):
         assert f"{balance.open:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".") in (
             page
         )
@@ -105,7 +105,7 @@ def test_rebuild_restores_the_balances(app, books) -> None:  # noqa: ANN001
     db.session.execute(delete(CostBalance))
     db.session.commit()
     assert _rows(YEAR, coop_id) != before
-    services.rebuild_balances(coop_id, YEAR)
+    cost_books.rebuild_balances(coop_id, YEAR)
     db.session.commit()
     assert _rows(YEAR, coop_id) == before == _reference(YEAR, coop_id)
 

@@ -11,15 +11,8 @@ from html import unescape
 import pytest
 from sqlalchemy import func, insert, select
 
-from koopboard.costs.budget import (
-    BAR_LEFT,
-    VALUE_ROOM,
-    BudgetLine,
-    budget_lines,
-    chart_geometry,
-    total_line,
-    utilisation_text,
-)
+from koopboard.costs.budget.chart import BAR_LEFT, VALUE_ROOM, chart_geometry, utilisation_text
+from koopboard.costs.budget.services import BudgetLine, budget_lines, total_line
 from koopboard.domain.catalog import Role
 from koopboard.extensions import db
 from koopboard.models import HistoryEntry, YearClosing

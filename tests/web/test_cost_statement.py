@@ -14,8 +14,10 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import insert, select
 
-from koopboard.costs import services
-from koopboard.costs.statement import pdf_text
+from koopboard.costs.books import services as cost_books
+from koopboard.costs.keys import services as cost_keys
+from koopboard.costs.statements import services as cost_statements
+from koopboard.costs.statements.pdf import pdf_text
 from koopboard.domain.catalog import Role
 from koopboard.domain.money import format_eur
 from koopboard.extensions import db
@@ -43,26 +45,26 @@ def books(make_municipality, make_user, make_cooperation):  # noqa: ANN001, ANN2
         title="Gemeinsames Standesamt Illtal",
         roles={kasse: Role.TREASURER, zweite: Role.TREASURER, member: Role.MEMBER},
     )
-    key = services.KeyData(kind="einwohner")
+    key = cost_keys.KeyData(kind="einwohner")
     for m in (merchweiler, illingen, eppelborn):
         key.entries.append(
-            services.EntryData(
+            cost_keys.EntryData(
                 municipality_id=m.id,
                 population=m.population,
                 population_date=date(2019, 12, 31),
                 population_source="Test",
             )
         )
-    services.save_key(coop, YEAR, key, version=None)
+    cost_keys.save_key(coop, YEAR, key, version=None)
     for text, category, kind, amount in (
         ("Fachverfahren Standesamt", "IT", "kosten", "12345.67"),
         ("Gebühr für Straßenreinigung „Nord“ – Öl & Maß", "Sachkosten", "kosten", "1000.00"),
         ("Landeszuschuss", "Förderung", "foerderung", "-2500.01"),
         ("Entwurf zählt nicht", "IT", "kosten", "999.99"),
     ):
-        cost = services.book_cost(
+        cost = cost_books.book_cost(
             coop,
-            services.CostData(
+            cost_books.CostData(
                 booking_date=date(YEAR, 3, 15),
                 budget_year=YEAR,
                 text=text,
@@ -79,9 +81,9 @@ def books(make_municipality, make_user, make_cooperation):  # noqa: ANN001, ANN2
             cost.state = CostState.FREIGEGEBEN
             cost.submitted_by_id = kasse.id
             cost.approved_by_id = zweite.id
-    services.book_payment(
+    cost_books.book_payment(
         coop,
-        services.PaymentData(
+        cost_books.PaymentData(
             paid_on=date(YEAR, 4, 1),
             budget_year=YEAR,
             municipality_id=illingen.id,
@@ -93,7 +95,7 @@ def books(make_municipality, make_user, make_cooperation):  # noqa: ANN001, ANN2
         by=kasse,
     )
     db.session.flush()
-    services.rebuild_balances(coop.id, YEAR)  # approved above by setting the state directly
+    cost_books.rebuild_balances(coop.id, YEAR)  # approved above by setting the state directly
     db.session.commit()
     base = f"/kooperationen/{coop.id}/kosten/abrechnung/{YEAR}/{illingen.id}"
     return {"coop": coop, "illingen": illingen, "member": member, "kasse": kasse, "base": base}
@@ -102,8 +104,8 @@ def books(make_municipality, make_user, make_cooperation):  # noqa: ANN001, ANN2
 def _expected(books: dict) -> list[Decimal]:
     """Every amount of Illingen's statement, in the order page and PDF show them."""
     coop, who = books["coop"], books["illingen"]
-    balance = services.balance_for(coop.id, YEAR, who.id)
-    lines = services.statement_lines(coop.id, YEAR, who.id)
+    balance = cost_books.balance_for(coop.id, YEAR, who.id)
+    lines = cost_statements.statement_lines(coop.id, YEAR, who.id)
     amounts = [balance.shares, balance.outlays, balance.paid, balance.received, balance.open]
     for line in lines:
         amounts += [line.amount, line.share]
@@ -230,7 +232,7 @@ def test_fifty_thousand_lines_make_a_pdf_in_reasonable_time(
             for cost_id, row in zip(ids, rows, strict=True)
         ],
     )
-    services.rebuild_balances(coop.id, YEAR)  # inserted around the booking service
+    cost_books.rebuild_balances(coop.id, YEAR)  # inserted around the booking service
     db.session.commit()
     client = login_as(kasse)
     # CPU time, not wall time: the suite runs beside other work on two cores.

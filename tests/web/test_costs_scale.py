@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from koopboard.costs.bulk import YEAR, build_books
+from koopboard.costs.books.bulk import YEAR, build_books
 from koopboard.domain.money import format_eur
 from koopboard.extensions import db
 from koopboard.models import Municipality

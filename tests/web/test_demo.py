@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from koopboard.costs import services
+from koopboard.costs.books import services as cost_books
 from koopboard.demo import AGS, TITLE, load_demo
 from koopboard.extensions import db
 from koopboard.models import Cooperation, Cost, CostBudget, CostKey, Payment
@@ -29,12 +29,12 @@ def test_demo_books_are_exact_and_loading_twice_changes_nothing(app, make_munici
     assert states == {CostState.FREIGEGEBEN: 2, CostState.EINGEREICHT: 1}
     for cost in db.session.scalars(select(Cost).where(Cost.state == CostState.FREIGEGEBEN)):
         assert cost.approved_by_id not in (cost.created_by_id, cost.submitted_by_id)
-        assert sum(s.amount for s in services.shares_of(cost.id)) == cost.amount
-    balances = services.balances_of(coop.id, year)
+        assert sum(s.amount for s in cost_books.shares_of(cost.id)) == cost.amount
+    balances = cost_books.balances_of(coop.id, year)
     assert sum(b.shares for b in balances) == Decimal("42617.33") - Decimal("10000.00")
     assert sum(b.paid for b in balances) == Decimal("8000.00")
     assert [b[1:] for b in _rows(balances)] == [
-        b[1:] for b in _rows(services.balances_from_books(coop.id, year))
+        b[1:] for b in _rows(cost_books.balances_from_books(coop.id, year))
     ]
 
     assert list(load_demo())[0] == "Demodaten sind bereits vorhanden."

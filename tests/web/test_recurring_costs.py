@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
-from koopboard.costs import recurring as rec
 from koopboard.costs import services
+from koopboard.costs.keys import services as cost_keys
+from koopboard.costs.recurring import services as rec
 from koopboard.domain.catalog import Role
 from koopboard.extensions import db
 from koopboard.models import Cost, CostShare, HistoryEntry, Membership, YearClosing
@@ -52,8 +53,8 @@ def books(make_municipality, make_user, make_cooperation):  # noqa: ANN001, ANN2
 def _key(books, year: int) -> None:  # noqa: ANN001
     """A population key for ``year`` (12.345,67 € → 2.860,35 / 4.671,24 / 4.814,08)."""
     coop = books["coop"]
-    data = services.KeyData(kind="einwohner", entries=services.default_entries(coop.id, year))
-    services.save_key(coop, year, data, version=None)
+    data = cost_keys.KeyData(kind="einwohner", entries=cost_keys.default_entries(coop.id, year))
+    cost_keys.save_key(coop, year, data, version=None)
     db.session.commit()
 
 
@@ -363,7 +364,7 @@ def test_monthly_from_the_31st_books_each_month_end_with_the_keys_shares(books) 
         date(2026, 2, 28),
         date(2026, 3, 31),
     ]
-    key = services.key_for(books["coop"].id, 2026)
+    key = cost_keys.key_for(books["coop"].id, 2026)
     m = books["m"]
     for cost in drafts:
         assert (cost.state, cost.kind, cost.budget_year) == (

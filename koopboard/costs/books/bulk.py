@@ -19,7 +19,8 @@ from decimal import Decimal
 from sqlalchemy import insert
 
 from koopboard.cooperations.services import CooperationData, add_partner, create_cooperation
-from koopboard.costs import services
+from koopboard.costs.books import services as books
+from koopboard.costs.keys import services as keys
 from koopboard.domain.allocation import allocate, prepare
 from koopboard.domain.catalog import Role
 from koopboard.extensions import db
@@ -84,10 +85,10 @@ def build_books(costs: int, prefix: str, *, year: int = YEAR) -> Books:
     for town in towns[1:]:
         add_partner(coop, ags=town.ags, joined_on=start, council_resolution_on=None)
     db.session.add(Membership(cooperation=coop, user=treasurer, role=Role.TREASURER))
-    services.save_key(
+    keys.save_key(
         coop,
         year,
-        services.KeyData(kind="einwohner", entries=services.default_entries(coop.id, year)),
+        keys.KeyData(kind="einwohner", entries=keys.default_entries(coop.id, year)),
         version=None,
     )
     key = prepare({t.id: t.population for t in towns})
@@ -137,6 +138,6 @@ def build_books(costs: int, prefix: str, *, year: int = YEAR) -> Books:
     )
     db.session.flush()
     # The rows went in around the booking service: bring the maintained balances in step.
-    services.rebuild_balances(coop.id, year)
+    books.rebuild_balances(coop.id, year)
     db.session.commit()
     return Books(coop.id, lead.id, treasurer.id, [t.id for t in towns], owed)

@@ -1,23 +1,32 @@
-"""Cost use-cases: keys, booking, four-eyes, payments, balances. The view owns the commit.
+"""The books of a cooperation: booking costs (shares by the year's key), the four-eyes
+approval, payments, year closing and the partners' balances. The view owns the commit.
 
 The arithmetic lives in ``koopboard.domain`` (``allocate``, ``keys``, ``settlement``);
-this module loads, calls it, writes rows and notification events. Partners are keyed by
-AGS, so the tie-break "smaller Gemeindeschlüssel first" is what users read on the key page.
+this module loads, calls it, writes rows and notification events.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, insert, literal, select, union_all
 
+from koopboard.costs.keys.services import key_for, key_weighting
+from koopboard.costs.services import (
+    CostError,
+    check_open,
+    check_version,
+    first_open_year,
+    is_closed,
+    partners_of,
+)
 from koopboard.domain import keys as keydomain
 from koopboard.domain.allocation import AllocationError, explain
 from koopboard.domain.catalog import Rechtsform, Role
-from koopboard.domain.keys import KeyKind, Population, SharingKeyError, Weighting
+from koopboard.domain.keys import KeyKind, SharingKeyError
 from koopboard.domain.money import format_eur
 from koopboard.domain.notifications import EventType
 from koopboard.domain.settlement import Balance, SettlementError, Transfer, minimal_transfers
@@ -25,7 +34,6 @@ from koopboard.extensions import db
 from koopboard.models import (
     Cooperation,
     CooperationPartner,
-    HistoryEntry,
     Membership,
     Municipality,
     NotificationEvent,
@@ -35,7 +43,6 @@ from koopboard.models.cost import (
     Cost,
     CostBalance,
     CostKey,
-    CostKeyEntry,
     CostKind,
     CostShare,
     CostState,
@@ -48,97 +55,12 @@ from koopboard.notifications.outbox import publish as _publish
 
 PAGE_SIZE = 50
 
-# Who may do what: booking, payments and year closing are the Kämmerei's; approving and
-# rejecting also the lead's where the cooperation allows it (``may_decide``); the key and
-# the Planansatz are kept by Kämmerei and Projektleitung. Every role reads.
-BOOKERS = (Role.TREASURER,)
-DECIDERS = (Role.TREASURER, Role.LEAD)
-KEY_EDITORS = (Role.TREASURER, Role.LEAD)
-
-
-class CostError(ValueError):
-    """A rule was broken; ``field`` names the form field the German message belongs to."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
 
 class FourEyesError(CostError):
     """Approving one's own cost: the four-eyes principle forbids it (answered with 403)."""
 
 
-class StaleVersion(Exception):  # noqa: N818 (reads as a state, like StaleDataError)
-    """The record changed since the form was loaded (optimistic locking)."""
-
-
 # --- reading ------------------------------------------------------------------------------
-
-
-def partners_of(cooperation_id: int) -> list[CooperationPartner]:
-    """All partner rows (also those who left) with their municipality, by name."""
-    return list(
-        db.session.scalars(
-            select(CooperationPartner)
-            .join(Municipality, Municipality.id == CooperationPartner.municipality_id)
-            .where(CooperationPartner.cooperation_id == cooperation_id)
-            .order_by(Municipality.name)
-        )
-    )
-
-
-def partners_in_year(cooperation_id: int, year: int) -> list[CooperationPartner]:
-    """Partners active on at least one day of the budget year."""
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    return [
-        p
-        for p in partners_of(cooperation_id)
-        if p.joined_on <= last and (p.left_on is None or p.left_on > first)
-    ]
-
-
-def key_for(cooperation_id: int, year: int) -> CostKey | None:
-    """The cooperation's key for the budget year, with its entries."""
-    return db.session.scalar(
-        select(CostKey).where(CostKey.cooperation_id == cooperation_id, CostKey.budget_year == year)
-    )
-
-
-def is_closed(cooperation_id: int, year: int) -> bool:
-    """Whether the budget year is closed."""
-    return (
-        db.session.scalar(
-            select(YearClosing.id).where(
-                YearClosing.cooperation_id == cooperation_id, YearClosing.budget_year == year
-            )
-        )
-        is not None
-    )
-
-
-def first_open_year(cooperation_id: int, from_year: int) -> int:
-    """The first budget year from ``from_year`` on that is not closed (one query)."""
-    closed = set(
-        db.session.scalars(
-            select(YearClosing.budget_year).where(
-                YearClosing.cooperation_id == cooperation_id, YearClosing.budget_year >= from_year
-            )
-        )
-    )
-    year = from_year
-    while year in closed:
-        year += 1
-    return year
-
-
-def check_open(cooperation_id: int, year: int, field: str | None = "budget_year") -> None:
-    """Refuse changes in a closed budget year."""
-    if is_closed(cooperation_id, year):
-        raise CostError(
-            f"Das Haushaltsjahr {year} ist abgeschlossen und kann nicht mehr geändert werden. "
-            "Korrekturen bitte als neue Buchung in einem offenen Jahr erfassen.",
-            field,
-        )
 
 
 def treasurer_count(cooperation_id: int) -> int:
@@ -220,182 +142,6 @@ def payments_of(cooperation_id: int, year: int) -> list[Payment]:
     )
 
 
-def last_change(record_type: str, record_id: int) -> HistoryEntry | None:
-    """Who changed the record last, and when."""
-    return db.session.scalar(
-        select(HistoryEntry)
-        .where(HistoryEntry.record_type == record_type, HistoryEntry.record_id == record_id)
-        .order_by(HistoryEntry.id.desc())
-        .limit(1)
-    )
-
-
-# --- keys -----------------------------------------------------------------------------------
-
-
-@dataclass
-class EntryData:
-    """One partner's parameters as entered on the key form."""
-
-    municipality_id: int
-    population: int | None = None
-    population_date: date | None = None
-    population_source: str = ""
-    change_reason: str = ""
-    percent: Decimal | None = None
-    usage_units: Decimal | None = None
-
-
-@dataclass
-class KeyData:
-    """The key form: kind, mixed base, usage unit and the partners' parameters."""
-
-    kind: str
-    base_percent: Decimal | None = None
-    usage_unit: str = ""
-    basis_note: str = ""
-    entries: list[EntryData] = field(default_factory=list)
-
-
-def default_entries(cooperation_id: int, year: int) -> list[EntryData]:
-    """Prefill from the register: each partner's population with its Stichtag and source."""
-    return [
-        EntryData(
-            municipality_id=p.municipality_id,
-            population=p.municipality.population,
-            population_date=p.municipality.population_date,
-            population_source=p.municipality.population_source or "Gemeindeverzeichnis",
-        )
-        for p in partners_in_year(cooperation_id, year)
-    ]
-
-
-def weighting_of(
-    kind: KeyKind,
-    entries: list[EntryData] | list[CostKeyEntry],
-    names: dict[int, Municipality],
-    *,
-    base_percent: Decimal | None,
-    usage_unit: str,
-    year: int,
-) -> Weighting[str]:
-    """The domain weighting of a key's entries, keyed by AGS (raises SharingKeyError)."""
-
-    def ags(entry: Any) -> str:
-        return names[entry.municipality_id].ags
-
-    if kind is KeyKind.EQUAL:
-        return keydomain.equal([ags(e) for e in entries])
-    if kind is KeyKind.PERCENTAGES:
-        for e in entries:
-            if e.percent is None:
-                name = names[e.municipality_id].name
-                raise SharingKeyError(f"Für {name} fehlt der Prozentsatz.", "missing")
-        return keydomain.fixed_percentages({ags(e): e.percent for e in entries})
-    if kind is KeyKind.USAGE:
-        for e in entries:
-            if e.usage_units is None:
-                name = names[e.municipality_id].name
-                raise SharingKeyError(f"Für {name} fehlen die Nutzungseinheiten.", "missing")
-        return keydomain.by_usage(
-            {ags(e): e.usage_units for e in entries}, unit=usage_unit or "", year=year
-        )
-    populations = {}
-    for e in entries:
-        if e.population is None or e.population_date is None:
-            name = names[e.municipality_id].name
-            raise SharingKeyError(
-                f"Für {name} fehlt die Einwohnerzahl mit Stichtag.", "missing_population"
-            )
-        populations[ags(e)] = Population(e.population, e.population_date, e.population_source)
-    if kind is KeyKind.MIXED:
-        if base_percent is None:
-            raise SharingKeyError("Bitte den Sockelanteil in Prozent angeben.", "base")
-        return keydomain.mixed(populations, base_percent=base_percent)
-    return keydomain.by_population(populations)
-
-
-def _kind(value: str) -> KeyKind:
-    try:
-        return KeyKind(value)
-    except ValueError as exc:
-        raise CostError("Bitte wählen Sie eine Art des Schlüssels aus der Liste.", "kind") from exc
-
-
-def save_key(cooperation: Cooperation, year: int, data: KeyData, *, version: int | None) -> CostKey:
-    """Create or replace the key of the budget year (treasurer or lead)."""
-    check_open(cooperation.id, year, None)
-    kind = _kind(data.kind)
-    partners = {p.municipality_id: p.municipality for p in partners_in_year(cooperation.id, year)}
-    entries = [e for e in data.entries if e.municipality_id in partners]
-    if not entries:
-        raise CostError("Im Haushaltsjahr ist kein Partner beteiligt.", None)
-    key = key_for(cooperation.id, year)
-    previous = {e.municipality_id: e for e in key.entries} if key else {}
-    for e in entries:
-        old = previous.get(e.municipality_id)
-        register = partners[e.municipality_id].population
-        changed = (old.population if old else register) != e.population
-        if kind in (KeyKind.POPULATION, KeyKind.MIXED) and changed and not e.change_reason.strip():
-            raise CostError(
-                f"Die Einwohnerzahl von {partners[e.municipality_id].name} weicht vom "
-                "Gemeindeverzeichnis ab: Bitte einen Grund angeben.",
-                f"reason_{e.municipality_id}",
-            )
-    try:
-        weighting_of(
-            kind,
-            entries,
-            partners,
-            base_percent=data.base_percent,
-            usage_unit=data.usage_unit,
-            year=year,
-        )
-    except (SharingKeyError, AllocationError) as exc:
-        raise CostError(exc.message, None) from exc
-    if key is None:
-        key = CostKey(cooperation_id=cooperation.id, budget_year=year, kind=kind)
-        db.session.add(key)
-    elif version is None or version != key.version:
-        raise StaleVersion()
-    key.kind = kind
-    key.base_percent = data.base_percent if kind is KeyKind.MIXED else None
-    key.usage_unit = data.usage_unit.strip() if kind is KeyKind.USAGE else ""
-    key.basis_note = data.basis_note.strip()
-    db.session.flush()
-    for e in entries:
-        row = previous.pop(e.municipality_id, None)
-        if row is None:
-            row = CostKeyEntry(
-                key_id=key.id, cooperation_id=cooperation.id, municipality_id=e.municipality_id
-            )
-            db.session.add(row)
-        row.population = e.population
-        row.population_date = e.population_date
-        row.population_source = (e.population_source or "").strip()[:300]
-        row.change_reason = (e.change_reason or "").strip()[:300]
-        row.percent = e.percent
-        row.usage_units = e.usage_units
-    for stale in previous.values():  # a partner no longer in the year: parameters, not money
-        db.session.delete(stale)
-    db.session.flush()
-    return key
-
-
-def key_weighting(key: CostKey, only: set[int] | None = None) -> Weighting[str]:
-    """The weighting of a stored key, optionally for some municipalities only."""
-    entries = [e for e in key.entries if only is None or e.municipality_id in only]
-    names = {e.municipality_id: e.municipality for e in key.entries}
-    return weighting_of(
-        key.kind,
-        entries,
-        names,
-        base_percent=key.base_percent,
-        usage_unit=key.usage_unit,
-        year=key.budget_year,
-    )
-
-
 # --- booking --------------------------------------------------------------------------------
 
 
@@ -449,7 +195,7 @@ def _check_amounts(data: CostData, kind: CostKind) -> None:
         )
 
 
-def _split(
+def split_shares(
     cooperation: Cooperation, amount: Decimal, on_date: date, year: int
 ) -> tuple[CostKey | None, str, list[tuple[Municipality, Decimal, Decimal, str]]]:
     """The key used and each active partner's share with its weight and explanation."""
@@ -493,7 +239,7 @@ def _split(
     return key, description, shares
 
 
-def _write_shares(cost: Cost, shares: list[tuple[Municipality, Decimal, Decimal, str]]) -> None:
+def write_shares(cost: Cost, shares: list[tuple[Municipality, Decimal, Decimal, str]]) -> None:
     for municipality, amount, weight, reason in shares:
         db.session.add(
             CostShare(
@@ -506,7 +252,7 @@ def _write_shares(cost: Cost, shares: list[tuple[Municipality, Decimal, Decimal,
         )
 
 
-def _check_paid_by(cooperation: Cooperation, paid_by_id: int | None) -> int:
+def check_paid_by(cooperation: Cooperation, paid_by_id: int | None) -> int:
     if paid_by_id is None:
         return cooperation.lead_municipality_id
     if paid_by_id not in {p.municipality_id for p in partners_of(cooperation.id)}:
@@ -519,8 +265,10 @@ def book_cost(cooperation: Cooperation, data: CostData, *, by: User) -> Cost:
     kind = _cost_kind(data.kind)
     _check_amounts(data, kind)
     check_open(cooperation.id, data.budget_year)
-    paid_by = _check_paid_by(cooperation, data.paid_by_id)
-    key, description, shares = _split(cooperation, data.amount, data.booking_date, data.budget_year)
+    paid_by = check_paid_by(cooperation, data.paid_by_id)
+    key, description, shares = split_shares(
+        cooperation, data.amount, data.booking_date, data.budget_year
+    )
     cost = Cost(
         cooperation_id=cooperation.id,
         budget_year=data.budget_year,
@@ -539,29 +287,26 @@ def book_cost(cooperation: Cooperation, data: CostData, *, by: User) -> Cost:
     )
     db.session.add(cost)
     db.session.flush()
-    _write_shares(cost, shares)
+    write_shares(cost, shares)
     db.session.flush()
     return cost
-
-
-def _check_version(record: Any, version: int | None) -> None:
-    if version is None or version != record.version:
-        raise StaleVersion()
 
 
 def update_cost(
     cooperation: Cooperation, cost: Cost, data: CostData, *, version: int | None, by: User
 ) -> None:
     """Edit a draft or rejected cost; its shares are computed anew (it never counted)."""
-    _check_version(cost, version)
+    check_version(cost, version)
     if cost.state not in (CostState.ENTWURF, CostState.ABGELEHNT) or cost.kind is CostKind.STORNO:
         raise CostError("Nur Entwürfe und abgelehnte Kosten lassen sich bearbeiten.", None)
     kind = _cost_kind(data.kind)
     _check_amounts(data, kind)
     check_open(cooperation.id, cost.budget_year)
     check_open(cooperation.id, data.budget_year)
-    paid_by = _check_paid_by(cooperation, data.paid_by_id)
-    key, description, shares = _split(cooperation, data.amount, data.booking_date, data.budget_year)
+    paid_by = check_paid_by(cooperation, data.paid_by_id)
+    key, description, shares = split_shares(
+        cooperation, data.amount, data.booking_date, data.budget_year
+    )
     cost.booking_date = data.booking_date
     cost.budget_year = data.budget_year
     cost.text = data.text.strip()
@@ -579,7 +324,7 @@ def update_cost(
     for share in shares_of(cost.id):  # a draft's computed split, never counted
         db.session.delete(share)
     db.session.flush()
-    _write_shares(cost, shares)
+    write_shares(cost, shares)
     db.session.flush()
 
 
@@ -601,7 +346,7 @@ def _event(cost: Cost, event_type: EventType, by: User, **payload: Any) -> None:
 
 def submit_cost(cost: Cost, *, version: int | None, by: User) -> None:
     """Entwurf → eingereicht."""
-    _check_version(cost, version)
+    check_version(cost, version)
     if cost.state is not CostState.ENTWURF:
         raise CostError("Nur Entwürfe lassen sich einreichen.", None)
     check_open(cost.cooperation_id, cost.budget_year)
@@ -614,7 +359,7 @@ def submit_cost(cost: Cost, *, version: int | None, by: User) -> None:
 
 def approve_cost(cost: Cost, *, version: int | None, by: User) -> None:
     """eingereicht → freigegeben, by someone other than the submitter (four-eyes)."""
-    _check_version(cost, version)
+    check_version(cost, version)
     if cost.state is not CostState.EINGEREICHT:
         raise CostError("Nur eingereichte Kosten lassen sich freigeben.", None)
     if by.id in (cost.submitted_by_id, cost.created_by_id):
@@ -633,7 +378,7 @@ def approve_cost(cost: Cost, *, version: int | None, by: User) -> None:
 
 def reject_cost(cost: Cost, reason: str, *, version: int | None, by: User) -> None:
     """eingereicht → abgelehnt, with a reason."""
-    _check_version(cost, version)
+    check_version(cost, version)
     if cost.state is not CostState.EINGEREICHT:
         raise CostError("Nur eingereichte Kosten lassen sich ablehnen.", None)
     if not (reason or "").strip():
@@ -650,7 +395,7 @@ def cancel_cost(
     cooperation: Cooperation, cost: Cost, *, version: int | None, by: User, today: date
 ) -> Cost:
     """Storno: a counter-entry (draft) with the negated shares; the original stays."""
-    _check_version(cost, version)
+    check_version(cost, version)
     if cost.state is not CostState.FREIGEGEBEN or cost.kind is CostKind.STORNO:
         raise CostError("Nur freigegebene Kosten lassen sich stornieren.", None)
     already = db.session.scalar(select(Cost.id).where(Cost.reverses_id == cost.id))
@@ -977,47 +722,9 @@ def proposed_transfers(
         return []
 
 
-# --- statements ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StatementLine:
-    """One approved cost in a partner's statement."""
-
-    booking_date: date
-    text: str
-    category: str
-    kind: str
-    amount: Decimal
-    share: Decimal
-
-
-def statement_lines(cooperation_id: int, year: int, municipality_id: int) -> list[StatementLine]:
-    """The partner's shares of the year's approved costs (one query)."""
-    rows = db.session.execute(
-        select(
-            Cost.booking_date, Cost.text, Cost.category, Cost.kind, Cost.amount, CostShare.amount
-        )
-        .join(CostShare, CostShare.cost_id == Cost.id)
-        .where(
-            Cost.cooperation_id == cooperation_id,
-            Cost.budget_year == year,
-            Cost.state == CostState.FREIGEGEBEN,
-            CostShare.municipality_id == municipality_id,
-        )
-        .order_by(Cost.booking_date, Cost.id)
-    )
-    return [StatementLine(d, t, c, k.label, a, s) for d, t, c, k, a, s in rows]
-
-
 def balance_for(cooperation_id: int, year: int, municipality_id: int) -> PartnerBalance | None:
     """One partner's balance."""
     for balance in balances_of(cooperation_id, year):
         if balance.municipality.id == municipality_id:
             return balance
     return None
-
-
-def now() -> datetime:
-    """The current time (one place, for tests)."""
-    return utcnow()

@@ -7,8 +7,8 @@ htmx history cache off (``data-hx-history="false"``): amounts are never restored
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any, NamedTuple
 
@@ -20,11 +20,13 @@ from markupsafe import Markup, escape
 from sqlalchemy.orm.exc import StaleDataError
 
 from koopboard.cooperations.access import load_cooperation
-from koopboard.costs import exports, services
-from koopboard.costs.forms import CostForm, PaymentForm, RejectForm, VersionForm
+from koopboard.costs import services
+from koopboard.costs.books import services as books
+from koopboard.costs.books.forms import CostForm, PaymentForm, RejectForm
+from koopboard.costs.forms import VersionForm
 from koopboard.costs.receipts import services as receipts
 from koopboard.costs.receipts.forms import ReceiptForm
-from koopboard.costs.services import BOOKERS, DECIDERS, KEY_EDITORS
+from koopboard.costs.services import BOOKERS, DECIDERS
 from koopboard.costs.web import (
     COOP,
     attach_error,
@@ -36,10 +38,9 @@ from koopboard.costs.web import (
     url_maker,
     year_arg,
 )
-from koopboard.domain.allocation import TIE_BREAK_RULE, AllocationError, explain
+from koopboard.domain.allocation import TIE_BREAK_RULE
 from koopboard.domain.catalog import Role
-from koopboard.domain.keys import KeyKind, SharingKeyError, parse_percent
-from koopboard.domain.money import MoneyError, format_eur, parse_amount
+from koopboard.domain.money import format_eur
 from koopboard.extensions import db
 from koopboard.i18n import format_money
 from koopboard.models import Cooperation
@@ -50,7 +51,7 @@ from koopboard.web import form_status, render
 def load_cost(cooperation_id: int, cost_id: int, *roles: Role) -> tuple[Cooperation, Role, Cost]:
     """The cooperation, the user's role and the cost (404 if it is not the cooperation's)."""
     cooperation, role = load_cooperation(cooperation_id, *roles)
-    cost = services.get_cost(cooperation.id, cost_id)
+    cost = books.get_cost(cooperation.id, cost_id)
     if cost is None:
         abort(404)
     return cooperation, role, cost
@@ -117,7 +118,7 @@ class BalanceRow(NamedTuple):
 
 
 def _balance_rows(
-    cooperation_id: int, year: int, balances: list[services.PartnerBalance]
+    cooperation_id: int, year: int, balances: list[books.PartnerBalance]
 ) -> list[BalanceRow]:
     """The balances as display strings; the four statement links per partner come from
     four ``url_for`` calls in all (not four per partner)."""
@@ -156,221 +157,32 @@ def index(cooperation_id: int) -> Response:
     state = request.args.get("status") or None
     raw_page = request.args.get("seite", "1")
     page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
-    costs, total = services.costs_page(cooperation.id, year, state, page)
-    balances = services.balances_of(cooperation.id, year)
+    costs, total = books.costs_page(cooperation.id, year, state, page)
+    balances = books.balances_of(cooperation.id, year)
     return render(
-        "costs/index.html",
+        "costs/books/index.html",
         cooperation=cooperation,
         role=role,
         year=year,
         state=state,
         states=[(s.value, gettext(s.label)) for s in CostState],
         page_no=page,
-        pages=max(1, -(-total // services.PAGE_SIZE)),
+        pages=max(1, -(-total // books.PAGE_SIZE)),
         total=total,
         costs=_cost_rows(cooperation.id, costs),
         balances=_balance_rows(cooperation.id, year, balances),
-        transfers=services.proposed_transfers(cooperation, balances),
-        payments=services.payments_of(cooperation.id, year),
+        transfers=books.proposed_transfers(cooperation, balances),
+        payments=books.payments_of(cooperation.id, year),
         closed=services.is_closed(cooperation.id, year),
         may_book=role in BOOKERS,
     )
 
 
-# --- keys -------------------------------------------------------------------------------------
-
-
-def _example_amount() -> tuple[Decimal, str | None]:
-    raw = request.args.get("beispiel", "").strip()
-    if not raw:
-        return Decimal("10000.00"), None
-    try:
-        return parse_amount(raw, allow_negative=True), None
-    except MoneyError as exc:
-        return Decimal("10000.00"), exc.message
-
-
-def _key_rows(
-    cooperation: Cooperation, year: int, key: Any, entries: list[services.EntryData]
-) -> list[dict]:
-    names = {
-        p.municipality_id: p.municipality for p in services.partners_in_year(cooperation.id, year)
-    }
-    return [{"m": names[e.municipality_id], "e": e} for e in entries if e.municipality_id in names]
-
-
-def _explained(cooperation: Cooperation, year: int, key: Any, amount: Decimal) -> dict:
-    """Weights, percentages and how every cent of ``amount`` falls under the stored key."""
-    if key is None:
-        return {"lines": [], "error": None, "description": ""}
-    try:
-        weighting = services.key_weighting(key)
-        lines = explain(amount, weighting.weights)
-    except (SharingKeyError, AllocationError) as exc:
-        return {"lines": [], "error": exc.message, "description": ""}
-    names = {e.municipality.ags: e.municipality for e in key.entries}
-    return {
-        "lines": [(names[line.partner], line) for line in lines],
-        "error": None,
-        "description": weighting.description,
-        "sum": sum((line.share for line in lines), Decimal("0.00")),
-    }
-
-
-def _posted_key(cooperation: Cooperation, year: int) -> tuple[services.KeyData, dict[str, str]]:
-    """Read the key form; German errors per field name."""
-    form = request.form
-    errors: dict[str, str] = {}
-    data = services.KeyData(
-        kind=form.get("kind", ""),
-        usage_unit=form.get("usage_unit", "").strip(),
-        basis_note=form.get("basis_note", "").strip()[:500],
-    )
-    if data.kind == KeyKind.MIXED.value:
-        try:
-            data.base_percent = parse_percent(form.get("base_percent", ""))
-        except SharingKeyError as exc:
-            errors["base_percent"] = exc.message
-    for partner in services.partners_in_year(cooperation.id, year):
-        mid = partner.municipality_id
-        entry = services.EntryData(
-            municipality_id=mid,
-            population_source=form.get(f"source_{mid}", "").strip(),
-            change_reason=form.get(f"reason_{mid}", "").strip(),
-        )
-        if data.kind in (KeyKind.POPULATION.value, KeyKind.MIXED.value):
-            raw = form.get(f"population_{mid}", "").replace(".", "").strip()
-            if raw.isdigit():
-                entry.population = int(raw)
-            else:
-                errors[f"population_{mid}"] = "Bitte die Einwohnerzahl als ganze Zahl angeben."
-            stichtag = form.get(f"stichtag_{mid}", "").strip()
-            entry.population_date = _parse_date(stichtag)
-            if entry.population_date is None:
-                errors[f"stichtag_{mid}"] = "Bitte den Stichtag angeben (TT.MM.JJJJ)."
-        if data.kind == KeyKind.PERCENTAGES.value:
-            try:
-                entry.percent = parse_percent(form.get(f"percent_{mid}", ""))
-            except SharingKeyError as exc:
-                errors[f"percent_{mid}"] = exc.message
-        if data.kind == KeyKind.USAGE.value:
-            raw = form.get(f"units_{mid}", "").replace(".", "").replace(",", ".").strip()
-            try:
-                entry.usage_units = Decimal(raw)
-                if not entry.usage_units.is_finite() or entry.usage_units < 0:
-                    raise InvalidOperation
-                if entry.usage_units.as_tuple().exponent < -3:  # type: ignore[operator]
-                    raise InvalidOperation
-            except (InvalidOperation, ValueError):
-                errors[f"units_{mid}"] = (
-                    "Bitte die Nutzungseinheiten als Zahl angeben "
-                    "(höchstens drei Nachkommastellen)."
-                )
-        data.entries.append(entry)
-    return data, errors
-
-
-def _parse_date(text: str) -> date | None:
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-@bp.route(COOP + "/schluessel/<int:year>", methods=["GET", "POST"])
-def key(cooperation_id: int, year: int) -> Response:
-    """The key of a budget year: weights, percentages and how every cent falls."""
-    if request.method == "POST":
-        cooperation, role = load_cooperation(cooperation_id, *KEY_EDITORS)
-    else:
-        cooperation, role = load_cooperation(cooperation_id)
-    if not 1990 <= year <= 2200:
-        abort(404)
-    stored = services.key_for(cooperation.id, year)
-    errors: dict[str, str] = {}
-    message = None
-    status = 200
-    conflict = False
-    if request.method == "POST":
-        data, errors = _posted_key(cooperation, year)
-        if not errors:
-            try:
-                services.save_key(cooperation, year, data, version=posted_version())
-            except (services.StaleVersion, StaleDataError):
-                db.session.rollback()
-                conflict = True
-                status = 409
-            except services.CostError as exc:
-                db.session.rollback()
-                if exc.field:
-                    errors[exc.field] = str(exc)
-                else:
-                    message = str(exc)
-            else:
-                db.session.commit()
-                flash(f"Der Verteilungsschlüssel {year} ist gespeichert.", "success")
-                return done(url_for("costs.key", cooperation_id=cooperation.id, year=year))
-        if errors or message:
-            status = form_status(False)
-        stored = services.key_for(cooperation.id, year)
-        if status != 409:
-            entries = data.entries
-            values = data
-        else:
-            entries, values = _stored_entries(cooperation, year, stored), stored
-    else:
-        entries = _stored_entries(cooperation, year, stored)
-        values = stored
-    amount, amount_error = _example_amount()
-    closed = services.is_closed(cooperation.id, year)
-    return render(
-        "costs/key.html",
-        cooperation=cooperation,
-        role=role,
-        year=year,
-        key=stored,
-        values=values,
-        rows=_key_rows(cooperation, year, stored, entries),
-        kinds=list(KeyKind),
-        errors=errors,
-        message=message,
-        conflict=conflict,
-        may_edit=role in KEY_EDITORS and not closed,
-        closed=closed,
-        example=amount,
-        example_error=amount_error,
-        explained=_explained(cooperation, year, stored, amount),
-        tie_break=TIE_BREAK_RULE,
-        status=status,
-    )
-
-
-def _stored_entries(cooperation: Cooperation, year: int, key: Any) -> list[services.EntryData]:
-    defaults = services.default_entries(cooperation.id, year)
-    if key is None:
-        return defaults
-    stored = {
-        e.municipality_id: services.EntryData(
-            municipality_id=e.municipality_id,
-            population=e.population,
-            population_date=e.population_date,
-            population_source=e.population_source,
-            change_reason=e.change_reason,
-            percent=e.percent,
-            usage_units=e.usage_units,
-        )
-        for e in key.entries
-    }
-    return [stored.get(d.municipality_id, d) for d in defaults]
-
-
 # --- booking ------------------------------------------------------------------------------------
 
 
-def _cost_data(form: CostForm) -> services.CostData:
-    return services.CostData(
+def _cost_data(form: CostForm) -> books.CostData:
+    return books.CostData(
         booking_date=form.booking_date.data,
         budget_year=form.budget_year.data,
         text=form.text.data or "",
@@ -394,8 +206,8 @@ def _render_form(
     cooperation: Cooperation, form: CostForm, cost: Cost | None, status: int, conflict: Any = None
 ) -> Response:
     return render(
-        "costs/form.html",
-        "costs/_form.html",
+        "costs/books/form.html",
+        "costs/books/_form.html",
         cooperation=cooperation,
         form=form,
         cost=cost,
@@ -417,7 +229,7 @@ def create(cooperation_id: int) -> Response:
         form.kind.data = "kosten"
     elif form.validate_on_submit():
         try:
-            cost = services.book_cost(cooperation, _cost_data(form), by=current_user)
+            cost = books.book_cost(cooperation, _cost_data(form), by=current_user)
             _attach_receipt(cooperation, cost, form)
         except services.CostError as exc:
             db.session.rollback()
@@ -454,14 +266,14 @@ def edit(cooperation_id: int, cost_id: int) -> Response:
     form.paid_by_id.choices = partner_choices(cooperation, gettext("– federführende Kommune –"))
     if form.validate_on_submit():
         try:
-            services.update_cost(
+            books.update_cost(
                 cooperation, cost, _cost_data(form), version=posted_version(), by=current_user
             )
             _attach_receipt(cooperation, cost, form)
         except (services.StaleVersion, StaleDataError):
             db.session.rollback()
             db.session.expire_all()
-            current = services.get_cost(cooperation.id, cost_id)
+            current = books.get_cost(cooperation.id, cost_id)
             if current is None:
                 abort(404)
             conflict = {"changed_by": services.last_change("Cost", current.id)}
@@ -496,11 +308,11 @@ def show_page(
     reject_form: RejectForm | None = None,
     receipt_form: FlaskForm | None = None,
 ) -> Response:
-    shares = services.shares_of(cost.id)
+    shares = books.shares_of(cost.id)
     closed = services.is_closed(cooperation.id, cost.budget_year)
     weight_sum = sum((s.weight for s in shares), Decimal(0))
     return render(
-        "costs/show.html",
+        "costs/books/show.html",
         cooperation=cooperation,
         role=role,
         cost=cost,
@@ -508,7 +320,7 @@ def show_page(
         share_sum=sum((s.amount for s in shares), Decimal("0.00")),
         percent=lambda s: Fraction(s.weight) * 100 / Fraction(weight_sum) if weight_sum else 0,
         may_book=role in BOOKERS,
-        may_decide=services.may_decide(cooperation, role),
+        may_decide=books.may_decide(cooperation, role),
         closed=closed,
         **_receipt_context(cost, role, closed, receipt_form),
         is_own=current_user.id in (cost.submitted_by_id, cost.created_by_id),
@@ -523,7 +335,7 @@ def show_page(
 
 
 def _receipt_context(cost: Cost, role: Role, closed: bool, form: FlaskForm | None) -> dict:
-    """What ``costs/_receipt.html`` needs on the cost page."""
+    """What ``costs/receipts/_receipt.html`` needs on the cost page."""
     receipt = receipts.receipt_of(cost.id)
     return {
         "receipt": receipt,
@@ -541,7 +353,7 @@ def _action(
     cooperation, role, cost = load_cost(
         cooperation_id, cost_id, *(DECIDERS if decision else BOOKERS)
     )
-    if decision and not services.may_decide(cooperation, role):
+    if decision and not books.may_decide(cooperation, role):
         abort(403)
     form = RejectForm() if apply is _reject else VersionForm()
     if not form.validate_on_submit():
@@ -553,11 +365,11 @@ def _action(
     except (services.StaleVersion, StaleDataError):
         db.session.rollback()
         db.session.expire_all()
-        current = services.get_cost(cooperation.id, cost_id)
+        current = books.get_cost(cooperation.id, cost_id)
         if current is None:
             abort(404)
         return show_page(cooperation, role, current, status=409, conflict=True)
-    except services.FourEyesError as exc:
+    except books.FourEyesError as exc:
         db.session.rollback()
         return show_page(cooperation, role, cost, status=403, error=str(exc))
     except services.CostError as exc:
@@ -574,7 +386,7 @@ def _as_reject(form: FlaskForm) -> RejectForm | None:
 
 
 def _reject(cooperation: Cooperation, cost: Cost, form: RejectForm) -> None:
-    services.reject_cost(cost, form.reason.data or "", version=posted_version(), by=current_user)
+    books.reject_cost(cost, form.reason.data or "", version=posted_version(), by=current_user)
 
 
 @bp.post(COOP + "/<int:cost_id>/einreichen")
@@ -582,7 +394,7 @@ def submit(cooperation_id: int, cost_id: int) -> Response:
     """Entwurf → eingereicht (Kämmerei)."""
 
     def apply(_c: Cooperation, cost: Cost, _f: FlaskForm) -> None:
-        services.submit_cost(cost, version=posted_version(), by=current_user)
+        books.submit_cost(cost, version=posted_version(), by=current_user)
 
     return _action(cooperation_id, cost_id, apply, "Zur Freigabe eingereicht.")
 
@@ -592,7 +404,7 @@ def approve(cooperation_id: int, cost_id: int) -> Response:
     """eingereicht → freigegeben, by a second treasurer (four-eyes)."""
 
     def apply(_c: Cooperation, cost: Cost, _f: FlaskForm) -> None:
-        services.approve_cost(cost, version=posted_version(), by=current_user)
+        books.approve_cost(cost, version=posted_version(), by=current_user)
 
     return _action(
         cooperation_id, cost_id, apply, "Freigegeben: Die Kosten zählen jetzt.", decision=True
@@ -610,7 +422,7 @@ def cancel(cooperation_id: int, cost_id: int) -> Response:
     """Storno of an approved cost: a counter-entry draft; nothing is deleted."""
 
     def apply(cooperation: Cooperation, cost: Cost, _f: FlaskForm) -> Cost:
-        return services.cancel_cost(
+        return books.cancel_cost(
             cooperation, cost, version=posted_version(), by=current_user, today=local_today()
         )
 
@@ -633,7 +445,7 @@ def payment(cooperation_id: int) -> Response:
         form.budget_year.data = year_arg()
         form.kind.data = "abschlag"
     elif form.validate_on_submit():
-        data = services.PaymentData(
+        data = books.PaymentData(
             paid_on=form.paid_on.data,
             budget_year=form.budget_year.data,
             municipality_id=form.municipality_id.data,
@@ -643,7 +455,7 @@ def payment(cooperation_id: int) -> Response:
             note=form.note.data or "",
         )
         try:
-            services.book_payment(cooperation, data, by=current_user)
+            books.book_payment(cooperation, data, by=current_user)
         except services.CostError as exc:
             db.session.rollback()
             attach_error(form, exc)
@@ -654,8 +466,8 @@ def payment(cooperation_id: int) -> Response:
                 url_for("costs.index", cooperation_id=cooperation.id, jahr=data.budget_year)
             )
     return render(
-        "costs/payment.html",
-        "costs/_payment_form.html",
+        "costs/books/payment.html",
+        "costs/books/_payment_form.html",
         cooperation=cooperation,
         form=form,
         status=form_status(not form.is_submitted()),
@@ -670,7 +482,7 @@ def close_year(cooperation_id: int, year: int) -> Response:
     if not VersionForm().validate_on_submit():
         abort(400)
     try:
-        services.close_year(cooperation, year, by=current_user)
+        books.close_year(cooperation, year, by=current_user)
     except services.CostError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -678,20 +490,3 @@ def close_year(cooperation_id: int, year: int) -> Response:
     db.session.commit()
     flash(f"Das Haushaltsjahr {year} ist abgeschlossen.", "success")
     return redirect(target)
-
-
-@bp.get(COOP + "/abrechnung/<int:year>/<int:municipality_id>.<any(csv, xlsx):fmt>")
-def statement(cooperation_id: int, year: int, municipality_id: int, fmt: str) -> Response:
-    """A partner's statement of the budget year as CSV or XLSX (every role reads)."""
-    cooperation, _role = load_cooperation(cooperation_id)
-    balance = services.balance_for(cooperation.id, year, municipality_id)
-    if balance is None:
-        abort(404)
-    lines = services.statement_lines(cooperation.id, year, municipality_id)
-    payments = [
-        p
-        for p in services.payments_of(cooperation.id, year)
-        if municipality_id in (p.municipality_id, p.recipient_id)
-    ]
-    build = exports.to_csv if fmt == "csv" else exports.to_xlsx
-    return build(cooperation, year, balance, lines, payments)

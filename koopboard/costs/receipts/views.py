@@ -15,6 +15,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from koopboard.costs import services
+from koopboard.costs.books.views import cost_url, load_cost, show_page
 from koopboard.costs.receipts.forms import ReceiptForm
 from koopboard.costs.receipts.services import (
     TYPE_LABELS,
@@ -23,7 +24,6 @@ from koopboard.costs.receipts.services import (
     content_disposition,
     receipt_with_data,
 )
-from koopboard.costs.views import cost_url, load_cost, show_page
 from koopboard.costs.web import COOP, bp, done
 from koopboard.extensions import db, htmx
 from koopboard.security import is_local_path

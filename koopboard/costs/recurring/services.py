@@ -20,39 +20,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from flask import Response, abort, flash, request, url_for
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
-from wtforms import HiddenField, IntegerField, StringField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from koopboard.cooperations.access import load_cooperation
-from koopboard.cooperations.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
 from koopboard.costs import services
-from koopboard.costs.forms import AmountField, VersionForm, optional_id
-from koopboard.costs.services import BOOKERS
-from koopboard.costs.web import (
-    COOP,
-    attach_error,
-    bp,
-    done,
-    local_today,
-    partner_choices,
-    posted_version,
-)
-from koopboard.domain.catalog import Role
+from koopboard.costs.books import services as books
+from koopboard.costs.keys import services as keys
 from koopboard.domain.money import format_eur
 from koopboard.domain.recurrence import following, next_after
 from koopboard.extensions import db
 from koopboard.history import acting_as
 from koopboard.models import Cooperation, User
 from koopboard.models.cost import Cost, CostKind, CostState, RecurringCost, RecurringInterval
-from koopboard.web import form_status, render
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +128,7 @@ def _check(cooperation: Cooperation, data: RecurringData) -> tuple[RecurringInte
     day = data.day_of_month if data.day_of_month is not None else data.start_date.day
     if not 1 <= day <= 31:
         raise services.CostError("Bitte einen Tag zwischen 1 und 31 angeben.", "day_of_month")
-    paid_by = services._check_paid_by(cooperation, data.paid_by_id)
+    paid_by = books.check_paid_by(cooperation, data.paid_by_id)
     return interval, day, paid_by
 
 
@@ -203,7 +181,7 @@ def update_recurring(
     by: User,
 ) -> None:
     """Change a running recurring cost; drafts already booked stay as they are."""
-    services._check_version(rc, version)
+    services.check_version(rc, version)
     if not rc.active:
         raise services.CostError(
             "Beendete wiederkehrende Kosten lassen sich nicht mehr bearbeiten.", None
@@ -219,7 +197,7 @@ def update_recurring(
 
 def deactivate(rc: RecurringCost, *, version: int | None, by: User) -> None:
     """End a recurring cost: no further drafts; those already booked stay."""
-    services._check_version(rc, version)
+    services.check_version(rc, version)
     if not rc.active:
         raise services.CostError("Diese wiederkehrenden Kosten sind bereits beendet.", None)
     rc.active = False
@@ -252,12 +230,12 @@ def _prepare(cooperation: Cooperation, rc: RecurringCost, due: date) -> _Split |
     prefix = f"Entwurf für {due:%d.%m.%Y} nicht angelegt"
     if services.is_closed(cooperation.id, year):
         return f"{prefix}: Haushaltsjahr {year} ist abgeschlossen"
-    key = services.key_for(cooperation.id, year)
+    key = keys.key_for(cooperation.id, year)
     if key is None:
         return f"{prefix}: kein Verteilungsschlüssel {year}"
     try:
-        paid_by = services._check_paid_by(cooperation, rc.paid_by_id)
-        used, description, shares = services._split(cooperation, rc.amount, due, year)
+        paid_by = books.check_paid_by(cooperation, rc.paid_by_id)
+        used, description, shares = books.split_shares(cooperation, rc.amount, due, year)
     except services.CostError as exc:
         return f"{prefix}: {exc}"
     return _Split(used.id if used else key.id, description, paid_by, shares)
@@ -293,7 +271,7 @@ def _draft(rc: RecurringCost, due: date, split: _Split) -> Cost:
     )
     db.session.add(cost)
     db.session.flush()
-    services._write_shares(cost, split.shares)
+    books.write_shares(cost, split.shares)
     db.session.flush()
     return cost
 
@@ -371,237 +349,3 @@ def book_due(today: date) -> BookingRun:
             run.failed,
         )
     return run
-
-
-# --- the form ----------------------------------------------------------------------------------
-
-INTERVALS = [SelectChoice(i.value, _l(i.label)) for i in RecurringInterval]
-
-
-class RecurringForm(FlaskForm):
-    """Set up or change a recurring cost (Kämmerei); ``version`` guards against lost updates."""
-
-    text = StringField(_l("Buchungstext"), validators=[DataRequired(REQUIRED), Length(max=300)])
-    category = StringField(
-        _l("Kategorie"),
-        validators=[Optional(), Length(max=100)],
-        description=_l("z. B. Miete, Lizenzen, Wartung."),
-    )
-    amount = AmountField(
-        _l("Betrag in Euro"),
-        validators=[DataRequired(_l("Bitte einen Betrag eingeben."))],
-        description=_l(
-            "Je Fälligkeit; deutsche Schreibweise, z. B. 1.250,00. Nur positive Beträge."
-        ),
-    )
-    net_amount = AmountField(_l("Netto (optional)"), validators=[Optional()])
-    vat_amount = AmountField(
-        _l("Umsatzsteuer (optional)"),
-        validators=[Optional()],
-        description=_l("Nur wo § 2b UStG greift; Netto und Umsatzsteuer ergeben den Betrag."),
-    )
-    paid_by_id = ChoiceField(
-        _l("Vorgeleistet von"),
-        coerce=optional_id,
-        validate_choice=False,
-        validators=[Optional()],
-        description=_l("Die Kommune, die die Rechnungen bezahlt (sonst die federführende)."),
-    )
-    interval = ChoiceField(_l("Rhythmus"), choices=INTERVALS, validators=[DataRequired(CHOOSE)])
-    day_of_month = IntegerField(
-        _l("Tag im Monat"),
-        validators=[
-            Optional(),
-            NumberRange(1, 31, message=_l("Bitte einen Tag zwischen 1 und 31 angeben.")),
-        ],
-        description=_l(
-            "An diesem Tag ist die Zahlung fällig. Bei 29, 30 oder 31 gilt in kürzeren Monaten "
-            "der letzte Tag des Monats. Leer: der Tag des Beginns."
-        ),
-    )
-    start_date = GermanDateField(
-        _l("Beginn"),
-        validators=[InputRequired(DATE)],
-        description=_l("Die erste Fälligkeit ist der Tag im Monat ab diesem Datum."),
-    )
-    end_date = GermanDateField(
-        _l("Ende (optional)"),
-        validators=[Optional()],
-        description=_l("Nach diesem Datum entstehen keine Entwürfe mehr."),
-    )
-    version = HiddenField()
-
-    def data_for_service(self) -> RecurringData:
-        """The parsed values for the services."""
-        return RecurringData(
-            text=self.text.data or "",
-            category=self.category.data or "",
-            amount=self.amount.amount,  # type: ignore[arg-type]
-            net_amount=self.net_amount.amount,
-            vat_amount=self.vat_amount.amount,
-            paid_by_id=self.paid_by_id.data,
-            interval=self.interval.data or "",
-            start_date=self.start_date.data,  # type: ignore[arg-type]
-            end_date=self.end_date.data,
-            day_of_month=self.day_of_month.data,
-        )
-
-
-def _plain(amount: Decimal | None) -> str:
-    return "" if amount is None else format_eur(amount).removesuffix("\u00a0€")
-
-
-def _edit_form(cooperation: Cooperation, rc: RecurringCost) -> RecurringForm:
-    form = RecurringForm(formdata=None, obj=rc)
-    form.paid_by_id.choices = partner_choices(cooperation, gettext("– federführende Kommune –"))
-    form.interval.data = rc.interval.value
-    form.amount.data = _plain(rc.amount)
-    form.net_amount.data = _plain(rc.net_amount)
-    form.vat_amount.data = _plain(rc.vat_amount)
-    form.version.data = str(rc.version)
-    return form
-
-
-# --- the pages ---------------------------------------------------------------------------------
-
-RECURRING = COOP + "/wiederkehrend"
-
-
-def _list_url(cooperation_id: int) -> str:
-    return url_for("costs.recurring", cooperation_id=cooperation_id)
-
-
-def _render_list(
-    cooperation: Cooperation, role: Role, *, status: int = 200, conflict: bool = False
-) -> Response:
-    today = local_today()
-    rows = recurring_of(cooperation.id)
-    return render(
-        "costs/recurring.html",
-        cooperation=cooperation,
-        role=role,
-        year=today.year,
-        rows=[(rc, pending_note(cooperation, rc, today)) for rc in rows],
-        booked=drafts_booked(cooperation.id),
-        may_book=role in BOOKERS,
-        end_form=VersionForm(),
-        conflict=conflict,
-        status=status,
-    )
-
-
-def _render_form(
-    cooperation: Cooperation,
-    form: RecurringForm,
-    rc: RecurringCost | None,
-    status: int,
-    conflict: object = None,
-) -> Response:
-    return render(
-        "costs/recurring_form.html",
-        "costs/_recurring_form.html",
-        cooperation=cooperation,
-        form=form,
-        recurring=rc,
-        conflict=conflict,
-        status=status,
-    )
-
-
-@bp.get(RECURRING)
-def recurring(cooperation_id: int) -> Response:
-    """The recurring costs with their rhythm and next due date (every role reads)."""
-    cooperation, role = load_cooperation(cooperation_id)
-    return _render_list(cooperation, role)
-
-
-@bp.route(RECURRING + "/neu", methods=["GET", "POST"])
-def recurring_create(cooperation_id: int) -> Response:
-    """Set up a recurring cost (Kämmerei)."""
-    cooperation, _role = load_cooperation(cooperation_id, *BOOKERS)
-    form = RecurringForm()
-    form.paid_by_id.choices = partner_choices(cooperation, gettext("– federführende Kommune –"))
-    if request.method == "GET":
-        form.start_date.data = local_today()
-        form.interval.data = RecurringInterval.MONATLICH.value
-    elif form.validate_on_submit():
-        try:
-            rc = create_recurring(cooperation, form.data_for_service(), by=current_user)
-        except services.CostError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash(f"Die wiederkehrenden Kosten „{rc.text}“ sind angelegt.", "success")
-            return done(_list_url(cooperation.id))
-    return _render_form(cooperation, form, None, form_status(not form.is_submitted()))
-
-
-def _load(cooperation_id: int, recurring_id: int) -> tuple[Cooperation, Role, RecurringCost]:
-    cooperation, role = load_cooperation(cooperation_id, *BOOKERS)
-    rc = get_recurring(cooperation.id, recurring_id)
-    if rc is None:
-        abort(404)
-    return cooperation, role, rc
-
-
-@bp.route(RECURRING + "/<int:recurring_id>/bearbeiten", methods=["GET", "POST"])
-def recurring_edit(cooperation_id: int, recurring_id: int) -> Response:
-    """Change a recurring cost (Kämmerei); a stale version answers 409 with current values."""
-    cooperation, _role, rc = _load(cooperation_id, recurring_id)
-    if request.method == "GET":
-        return _render_form(cooperation, _edit_form(cooperation, rc), rc, 200)
-    form = RecurringForm()
-    form.paid_by_id.choices = partner_choices(cooperation, gettext("– federführende Kommune –"))
-    if form.validate_on_submit():
-        try:
-            update_recurring(
-                cooperation,
-                rc,
-                form.data_for_service(),
-                version=posted_version(),
-                by=current_user,
-            )
-        except (services.StaleVersion, StaleDataError):
-            db.session.rollback()
-            db.session.expire_all()
-            current = get_recurring(cooperation.id, recurring_id)
-            if current is None:
-                abort(404)
-            conflict = {"changed_by": services.last_change("RecurringCost", current.id)}
-            return _render_form(
-                cooperation, _edit_form(cooperation, current), current, 409, conflict
-            )
-        except services.CostError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-        else:
-            db.session.commit()
-            flash("Änderungen gespeichert.", "success")
-            return done(_list_url(cooperation.id))
-    return _render_form(cooperation, form, rc, form_status(False))
-
-
-@bp.post(RECURRING + "/<int:recurring_id>/beenden")
-def recurring_end(cooperation_id: int, recurring_id: int) -> Response:
-    """End a recurring cost (Kämmerei): no further drafts; booked drafts stay."""
-    cooperation, role, rc = _load(cooperation_id, recurring_id)
-    if not VersionForm().validate_on_submit():
-        abort(400)
-    try:
-        deactivate(rc, version=posted_version(), by=current_user)
-    except (services.StaleVersion, StaleDataError):
-        db.session.rollback()
-        db.session.expire_all()
-        return _render_list(cooperation, role, status=409, conflict=True)
-    except services.CostError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return done(_list_url(cooperation.id))
-    db.session.commit()
-    flash(
-        f"Die wiederkehrenden Kosten „{rc.text}“ sind beendet. Bereits angelegte Entwürfe "
-        "bleiben erhalten.",
-        "success",
-    )
-    return done(_list_url(cooperation.id))

@@ -23,10 +23,10 @@ from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
 from flask import Response
-from flask_babel import gettext
 
 from koopboard import csvsafe
-from koopboard.costs.services import PartnerBalance, StatementLine
+from koopboard.costs.books.services import PartnerBalance
+from koopboard.costs.statements.services import StatementLine, payment_rows
 from koopboard.models import Cooperation
 from koopboard.models.cost import Payment
 
@@ -58,25 +58,9 @@ def _filename(cooperation: Cooperation, year: int, balance: PartnerBalance, ext:
     return f"abrechnung-{cooperation.id}-{year}-{name}.{ext}"
 
 
-def _attachment(cooperation: Cooperation, year: int, balance: PartnerBalance, ext: str) -> str:
+def attachment(cooperation: Cooperation, year: int, balance: PartnerBalance, ext: str) -> str:
     """Always a download, never shown inline."""
     return f'attachment; filename="{_filename(cooperation, year, balance, ext)}"'
-
-
-def _payment_rows(balance: PartnerBalance, payments: Sequence[Payment]) -> list[tuple]:
-    """Payments as (date, text, amount) seen from the partner: paid positive, received negative."""
-    rows = []
-    for p in payments:
-        if p.municipality_id == balance.municipality.id:
-            other = p.recipient.name if p.recipient else ""
-            text = gettext("%(kind)s an %(other)s", kind=gettext(p.kind.label), other=other)
-            rows.append((p.paid_on, f"{text} {p.note or ''}".strip(), p.amount))
-        else:
-            text = gettext(
-                "%(kind)s von %(other)s", kind=gettext(p.kind.label), other=p.municipality.name
-            )
-            rows.append((p.paid_on, text, -p.amount))
-    return rows
 
 
 def to_csv(
@@ -91,7 +75,7 @@ def to_csv(
         csv_bytes(cooperation, year, balance, lines, payments),
         mimetype="text/csv",
         headers={
-            "Content-Disposition": _attachment(cooperation, year, balance, "csv"),
+            "Content-Disposition": attachment(cooperation, year, balance, "csv"),
             "Content-Type": "text/csv; charset=utf-8",
         },
     )
@@ -133,7 +117,7 @@ def csv_bytes(
         )
     writer.writerow([])
     writer.writerow(PAYMENT_HEADER)
-    for day, text, amount in _payment_rows(balance, payments):
+    for day, text, amount in payment_rows(balance, payments):
         writer.writerow([year, day.strftime("%d.%m.%Y"), text, _comma(amount)])
     writer.writerow([])
     for label, value in _totals(balance):
@@ -152,7 +136,7 @@ def to_xlsx(
     return Response(
         xlsx_bytes(cooperation, year, balance, lines, payments),
         mimetype=XLSX_TYPE,
-        headers={"Content-Disposition": _attachment(cooperation, year, balance, "xlsx")},
+        headers={"Content-Disposition": attachment(cooperation, year, balance, "xlsx")},
     )
 
 
@@ -249,9 +233,9 @@ def xlsx_bytes(
 ) -> bytes:
     """The XLSX file's content: one sheet "Abrechnung <year>", streamed row by row."""
     who = balance.municipality
-    payment_rows = _payment_rows(balance, payments)
+    paid = payment_rows(balance, payments)
     totals = _totals(balance)
-    last = 5 + len(lines) + 2 + len(payment_rows) + 1 + len(totals)
+    last = 5 + len(lines) + 2 + len(paid) + 1 + len(totals)
     head = [
         _row(1, ["Abrechnung", cooperation.title]),
         _row(2, ["Kommune", who.name, "AGS", who.ags]),
@@ -281,7 +265,7 @@ def xlsx_bytes(
                 sheet.write(chunk.encode())
             number = 6 + len(lines) + 1
             tail = [_row(number, PAYMENT_HEADER, [_BOLD] * 4)]
-            for day, text, amount in payment_rows:
+            for day, text, amount in paid:
                 number += 1
                 tail.append(_row(number, [year, day, text, amount], [0, _DATE, 0, _EURO]))
             number += 1

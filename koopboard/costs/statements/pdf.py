@@ -1,10 +1,10 @@
-"""A partner's statement (Abrechnung) of one budget year as a printable page and as PDF.
+"""A partner's statement (Abrechnung) as an A4 PDF.
 
-Both show the numbers the CSV and XLSX exports show (``exports``): the same approved cost
-lines, the same payment rows, the same balance, every amount formatted by ``format_eur``
-from the stored Decimal. The PDF is drawn with ReportLab's canvas and its standard
-Helvetica (WinAnsi: €, ä, ö, ü, ß and „“ are in it), laid out once and then drawn page by
-page, so 50,000 lines stay linear in time.
+It shows the numbers the page and the CSV and XLSX exports show (``services.Statement``):
+the same approved cost lines, the same payment rows, the same balance, every amount
+formatted by ``format_eur`` from the stored Decimal. The PDF is drawn with ReportLab's
+canvas and its standard Helvetica (WinAnsi: €, ä, ö, ü, ß and „“ are in it), laid out once
+and then drawn page by page, so 50,000 lines stay linear in time.
 """
 
 from __future__ import annotations
@@ -14,122 +14,15 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 
-from flask import Response, abort
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.pdfgen.canvas import Canvas
 
-from koopboard.cooperations.access import load_cooperation
-from koopboard.costs import exports, services
-from koopboard.costs.web import COOP, bp
-from koopboard.domain.allocation import AllocationError
-from koopboard.domain.keys import SharingKeyError
-from koopboard.domain.milestones import BERLIN
+from koopboard.costs.statements.services import Statement
 from koopboard.domain.money import format_eur
-from koopboard.models import Cooperation
-from koopboard.web import render
-
-STATEMENT = COOP + "/abrechnung/<int:year>/<int:municipality_id>"
-
-
-@dataclass(frozen=True)
-class Statement:
-    """Everything a statement shows, loaded once for the page and the PDF."""
-
-    cooperation: Cooperation
-    year: int
-    balance: services.PartnerBalance
-    lines: list[services.StatementLine]
-    payments: list[tuple[date, str, Decimal]]  # seen from the partner: received negative
-    key_description: str
-    created_at: datetime  # Europe/Berlin
-
-    @property
-    def line_total(self) -> Decimal:
-        """The sum of the lines' amounts (the cooperation's approved costs)."""
-        return sum((line.amount for line in self.lines), Decimal("0.00"))
-
-    @property
-    def share_total(self) -> Decimal:
-        """The sum of the partner's shares; equals ``balance.shares``."""
-        return sum((line.share for line in self.lines), Decimal("0.00"))
-
-    @property
-    def totals(self) -> list[tuple[str, Decimal]]:
-        """The balance in the order and words of the CSV/XLSX export."""
-        b = self.balance
-        return [
-            ("Summe Anteile", b.shares),
-            ("Vorleistungen", b.outlays),
-            ("Gezahlt", b.paid),
-            ("Erhalten", b.received),
-            ("Noch offen", b.open),
-        ]
-
-
-def _key_description(cooperation_id: int, year: int) -> str:
-    key = services.key_for(cooperation_id, year)
-    if key is None:
-        return "Für das Haushaltsjahr ist kein Schlüssel hinterlegt: gleiche Teile."
-    try:
-        return services.key_weighting(key).description
-    except (SharingKeyError, AllocationError) as exc:
-        return exc.message
-
-
-def load_statement(cooperation: Cooperation, year: int, municipality_id: int) -> Statement:
-    """The partner's statement of the year; 404 for a municipality that is no partner."""
-    if not 1990 <= year <= 2200:
-        abort(404)
-    balance = services.balance_for(cooperation.id, year, municipality_id)
-    if balance is None:
-        abort(404)
-    payments = [
-        p
-        for p in services.payments_of(cooperation.id, year)
-        if municipality_id in (p.municipality_id, p.recipient_id)
-    ]
-    return Statement(
-        cooperation=cooperation,
-        year=year,
-        balance=balance,
-        lines=services.statement_lines(cooperation.id, year, municipality_id),
-        payments=exports._payment_rows(balance, payments),
-        key_description=_key_description(cooperation.id, year),
-        created_at=services.now().astimezone(BERLIN),
-    )
-
-
-@bp.get(STATEMENT)
-def statement_page(cooperation_id: int, year: int, municipality_id: int) -> Response:
-    """A partner's statement as a printable page (every role reads)."""
-    cooperation, role = load_cooperation(cooperation_id)
-    statement = load_statement(cooperation, year, municipality_id)
-    return render(
-        "costs/statement.html", cooperation=cooperation, role=role, year=year, s=statement
-    )
-
-
-@bp.get(STATEMENT + ".pdf")
-def statement_pdf(cooperation_id: int, year: int, municipality_id: int) -> Response:
-    """A partner's statement as PDF, always a download (every role reads)."""
-    cooperation, _role = load_cooperation(cooperation_id)
-    statement = load_statement(cooperation, year, municipality_id)
-    return Response(
-        to_pdf(statement),
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": exports._attachment(cooperation, year, statement.balance, "pdf"),
-            "Cache-Control": "no-store",  # financial data, like the HTML pages
-        },
-    )
-
-
-# --- PDF --------------------------------------------------------------------------------------
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 48.0

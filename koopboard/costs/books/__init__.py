@@ -1,0 +1,1 @@
+"""The books: costs booked with four-eyes approval, payments, year closing, balances."""

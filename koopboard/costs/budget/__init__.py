@@ -1,0 +1,1 @@
+"""Planansatz: the budget per year and category against the approved costs, table and chart."""

@@ -1,0 +1,1 @@
+"""Cost-sharing keys (Verteilungsschlüssel) per budget year."""

@@ -1,0 +1,1 @@
+"""Recurring costs (rent, licences): the schedule, the drafts beat books, and their pages."""

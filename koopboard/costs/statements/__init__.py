@@ -1,0 +1,1 @@
+"""A partner's statement of the year: page, PDF, CSV and XLSX."""
