@@ -1,7 +1,9 @@
-"""Views for costs. Each loads through ``access.load_cooperation`` (404/403).
+"""The books' pages: the cost list with balances, a cost with its shares, booking and
+editing, the four-eyes actions, payments and year closing. Each loads through
+``access.load_cooperation`` (404/403).
 
 Kämmerei books, submits, approves (never its own), rejects, cancels and books payments;
-keys are edited by Kämmerei and Projektleitung; every role reads. Money pages switch the
+every role reads. Money pages switch the
 htmx history cache off (``data-hx-history="false"``): amounts are never restored stale.
 """
 

@@ -1,4 +1,4 @@
-"""Planansatz: the budget per year and category against the approved actual costs.
+"""The Planansatz page: the budget per year and category against the approved actual costs.
 
 Every role reads the table and the chart; the chart is drawn on the server as SVG (no
 script, no inline style) from the same numbers as the table, which is its accessible

@@ -1,4 +1,4 @@
-"""Recurring costs (rent, licences): the schedule, the drafts it books, and its pages.
+"""Recurring costs (rent, licences): the schedule and the drafts it books.
 
 The Kämmerei sets up a cost that falls due monthly, quarterly or yearly on a day of the
 month. Celery beat (``tasks.costs.book_recurring``) calls ``book_due`` with today's date in
