@@ -65,6 +65,7 @@ FIELDS = {
     "reverses_id": _l("Storno zu Kosten (Nr.)"),
     "recurring_id": _l("Aus wiederkehrenden Kosten (Nr.)"),
     "created_by_id": _l("Erfasst von (Nr.)"),
+    "amount_set_by_id": _l("Betrag festgelegt von (Nr.)"),
     "submitted_by_id": _l("Eingereicht von (Nr.)"),
     "submitted_at": _l("Eingereicht am"),
     "approved_by_id": _l("Freigegeben von (Nr.)"),

@@ -177,6 +177,16 @@ class Cost(db.Model):
             "OR approved_by_id <> submitted_by_id",
             name="four_eyes",
         ),
+        # Whoever booked or last chose the amount, key or payer never approves (four-eyes).
+        CheckConstraint(
+            "approved_by_id IS NULL OR created_by_id IS NULL OR approved_by_id <> created_by_id",
+            name="four_eyes_creator",
+        ),
+        CheckConstraint(
+            "approved_by_id IS NULL OR amount_set_by_id IS NULL "
+            "OR approved_by_id <> amount_set_by_id",
+            name="four_eyes_amount",
+        ),
         CheckConstraint("budget_year BETWEEN 1990 AND 2200", name="year_range"),
         Index("ix_cost_cooperation_year_state", "cooperation_id", "budget_year", "state"),
         UniqueConstraint("recurring_id", "booking_date", name="uq_cost_recurring_date"),
@@ -210,6 +220,11 @@ class Cost(db.Model):
         ForeignKey("recurring_cost.id", ondelete="RESTRICT"), index=True
     )
     created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    # Who last chose the amount, the key (budget year, booking date) or the payer: the
+    # person the four-eyes rule keeps from approving, besides creator and submitter.
+    amount_set_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
     submitted_by_id: Mapped[int | None] = mapped_column(
@@ -393,6 +408,10 @@ class RecurringCost(db.Model):
     next_date: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    # Who last set the template's amount or payer: kept from approving its drafts.
+    amount_set_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

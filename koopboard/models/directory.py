@@ -38,4 +38,3 @@ class RegisterAssociation(db.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}"
-

@@ -25,7 +25,7 @@ from koopboard.costs.services import (
 )
 from koopboard.domain import keys as keydomain
 from koopboard.domain.allocation import AllocationError, explain
-from koopboard.domain.catalog import Rechtsform, Role
+from koopboard.domain.catalog import N_, Rechtsform, Role
 from koopboard.domain.keys import KeyKind, SharingKeyError
 from koopboard.domain.money import format_eur
 from koopboard.domain.notifications import EventType
@@ -48,6 +48,7 @@ from koopboard.models.cost import (
     CostState,
     Payment,
     PaymentKind,
+    RecurringCost,
     YearClosing,
 )
 from koopboard.models.types import utcnow
@@ -58,6 +59,90 @@ PAGE_SIZE = 50
 
 class FourEyesError(CostError):
     """Approving one's own cost: the four-eyes principle forbids it (answered with 403)."""
+
+
+# Why a person may not approve a cost, said of them and to them (marked for Babel; the
+# pages translate them).
+REASONS_THEY = {
+    "created": N_("hat die Kosten erfasst"),
+    "amount": N_("hat Betrag, Schlüssel oder zahlende Stelle zuletzt festgelegt"),
+    "submitted": N_("hat die Kosten eingereicht"),
+    "template": N_("hat die wiederkehrenden Kosten angelegt, aus denen der Entwurf stammt"),
+    "template_amount": N_(
+        "hat Betrag oder zahlende Stelle der wiederkehrenden Kosten zuletzt festgelegt"
+    ),
+}
+REASONS_YOU = {
+    "created": N_("die Kosten erfasst haben"),
+    "amount": N_("Betrag, Schlüssel oder zahlende Stelle zuletzt festgelegt haben"),
+    "submitted": N_("die Kosten eingereicht haben"),
+    "template": N_("die wiederkehrenden Kosten angelegt haben, aus denen der Entwurf stammt"),
+    "template_amount": N_(
+        "Betrag oder zahlende Stelle der wiederkehrenden Kosten zuletzt festgelegt haben"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """A person the four-eyes rule keeps from approving a cost, with every reason."""
+
+    user_id: int
+    name: str
+    municipality: str
+    reasons: tuple[str, ...]  # keys of REASONS_THEY / REASONS_YOU
+
+
+def excluded_from_approval(cost: Cost) -> list[Excluded]:
+    """Whoever created the cost, last chose its amount, key or payer, submitted it, or
+    authored (or last priced) the recurring template it came from (one query)."""
+    reasons: dict[int, list[str]] = {}
+
+    def add(user_id: int | None, why: str) -> None:
+        if user_id is not None and why not in reasons.setdefault(user_id, []):
+            reasons[user_id].append(why)
+
+    add(cost.created_by_id, "created")
+    add(cost.amount_set_by_id, "amount")
+    add(cost.submitted_by_id, "submitted")
+    if cost.recurring_id is not None:
+        template = db.session.execute(
+            select(RecurringCost.created_by_id, RecurringCost.amount_set_by_id).where(
+                RecurringCost.id == cost.recurring_id
+            )
+        ).one_or_none()
+        if template is not None:
+            add(template.created_by_id, "template")
+            add(template.amount_set_by_id, "template_amount")
+    if not reasons:
+        return []
+    rows = db.session.execute(
+        select(User.id, User.name, Municipality.name)
+        .outerjoin(Municipality, Municipality.id == User.municipality_id)
+        .where(User.id.in_(reasons))
+    ).all()
+    names = {row[0]: (row[1], row[2] or "") for row in rows}
+    return [
+        Excluded(uid, *names.get(uid, ("–", "")), tuple(why))
+        for uid, why in reasons.items()
+        if uid in names
+    ]
+
+
+def approvers(cooperation: Cooperation, cost: Cost, excluded: list[Excluded]) -> list[tuple]:
+    """Who can approve this cost: (name, municipality) of the deciders the rule leaves."""
+    roles = [Role.TREASURER]
+    if cooperation.lead_may_approve and treasurer_count(cooperation.id) == 1:
+        roles.append(Role.LEAD)
+    out = {e.user_id for e in excluded}
+    rows = db.session.execute(
+        select(User.id, User.name, Municipality.name)
+        .join(Membership, Membership.user_id == User.id)
+        .outerjoin(Municipality, Municipality.id == User.municipality_id)
+        .where(Membership.cooperation_id == cooperation.id, Membership.role.in_(roles))
+        .order_by(User.name)
+    ).all()
+    return [(name, town or "") for uid, name, town in rows if uid not in out]
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -284,6 +369,7 @@ def book_cost(cooperation: Cooperation, data: CostData, *, by: User) -> Cost:
         key_description=description[:500],
         state=CostState.ENTWURF,
         created_by_id=by.id,
+        amount_set_by_id=by.id,
     )
     db.session.add(cost)
     db.session.flush()
@@ -307,6 +393,10 @@ def update_cost(
     key, description, shares = split_shares(
         cooperation, data.amount, data.booking_date, data.budget_year
     )
+    before = _priced(cost.amount, cost.kind, cost.paid_by_id, cost.key_id, shares_of(cost.id))
+    after = _priced(data.amount, kind, paid_by, key.id if key else None, shares)
+    if before != after:  # whoever chose the money now is kept from approving it
+        cost.amount_set_by_id = by.id
     cost.booking_date = data.booking_date
     cost.budget_year = data.budget_year
     cost.text = data.text.strip()
@@ -326,6 +416,17 @@ def update_cost(
     db.session.flush()
     write_shares(cost, shares)
     db.session.flush()
+
+
+def _priced(
+    amount: Decimal, kind: CostKind, paid_by: int | None, key_id: int | None, shares: Any
+) -> tuple:
+    """What decides who pays how much: amount, kind, payer, key and each partner's share."""
+    split = sorted(
+        (s.municipality_id, s.amount) if isinstance(s, CostShare) else (s[0].id, s[1])
+        for s in shares
+    )
+    return (Decimal(amount), kind, paid_by, key_id, tuple(split))
 
 
 # --- four-eyes ------------------------------------------------------------------------------
@@ -362,10 +463,12 @@ def approve_cost(cost: Cost, *, version: int | None, by: User) -> None:
     check_version(cost, version)
     if cost.state is not CostState.EINGEREICHT:
         raise CostError("Nur eingereichte Kosten lassen sich freigeben.", None)
-    if by.id in (cost.submitted_by_id, cost.created_by_id):
+    mine = next((e for e in excluded_from_approval(cost) if e.user_id == by.id), None)
+    if mine is not None:
         raise FourEyesError(
-            "Vier-Augen-Prinzip: Sie können Kosten, die Sie selbst erfasst oder eingereicht "
-            "haben, nicht freigeben. Bitte eine zweite Person der Kämmerei freigeben lassen."
+            "Vier-Augen-Prinzip: Sie können diese Kosten nicht freigeben, weil Sie "
+            + " und ".join(REASONS_YOU[r] for r in mine.reasons)
+            + ". Bitte eine zweite Person der Kämmerei freigeben lassen."
         )
     check_open(cost.cooperation_id, cost.budget_year)
     cost.state = CostState.FREIGEGEBEN

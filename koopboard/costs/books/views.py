@@ -325,7 +325,7 @@ def show_page(
         may_decide=books.may_decide(cooperation, role),
         closed=closed,
         **_receipt_context(cost, role, closed, receipt_form),
-        is_own=current_user.id in (cost.submitted_by_id, cost.created_by_id),
+        **_four_eyes(cooperation, cost),
         action_form=VersionForm(),
         reject_form=reject_form or RejectForm(),
         error=error,
@@ -334,6 +334,20 @@ def show_page(
         tie_break=TIE_BREAK_RULE,
         status=status,
     )
+
+
+def _four_eyes(cooperation: Cooperation, cost: Cost) -> dict:
+    """Who may not approve this cost and why, and who can (only while it is undecided)."""
+    if cost.state not in (CostState.ENTWURF, CostState.EINGEREICHT, CostState.ABGELEHNT):
+        return {"excluded": [], "mine": None, "approvers": []}
+    excluded = books.excluded_from_approval(cost)
+    return {
+        "reasons_they": books.REASONS_THEY,
+        "reasons_you": books.REASONS_YOU,
+        "excluded": excluded,
+        "mine": next((e for e in excluded if e.user_id == current_user.id), None),
+        "approvers": books.approvers(cooperation, cost, excluded),
+    }
 
 
 def _receipt_context(cost: Cost, role: Role, closed: bool, form: FlaskForm | None) -> dict:

@@ -162,7 +162,9 @@ def _check_next_open(rc: RecurringCost) -> None:
 def create_recurring(cooperation: Cooperation, data: RecurringData, by: User) -> RecurringCost:
     """Set up a recurring cost (Kämmerei); its first draft comes with the next beat run."""
     interval, day, paid_by = _check(cooperation, data)
-    rc = RecurringCost(cooperation_id=cooperation.id, created_by_id=by.id, active=True)
+    rc = RecurringCost(
+        cooperation_id=cooperation.id, created_by_id=by.id, amount_set_by_id=by.id, active=True
+    )
     _apply(rc, data, interval, day)
     rc.paid_by_id = paid_by
     rc.next_date = _schedule(rc, None)
@@ -187,8 +189,11 @@ def update_recurring(
             "Beendete wiederkehrende Kosten lassen sich nicht mehr bearbeiten.", None
         )
     interval, day, paid_by = _check(cooperation, data)
+    priced = (rc.amount, rc.paid_by_id)
     _apply(rc, data, interval, day)
     rc.paid_by_id = paid_by
+    if priced != (rc.amount, rc.paid_by_id):  # kept from approving the drafts to come
+        rc.amount_set_by_id = by.id
     # The new schedule continues after the last draft: no due date is booked twice.
     rc.next_date = _schedule(rc, _last_booked(rc.id))
     _check_next_open(rc)
@@ -267,7 +272,8 @@ def _draft(rc: RecurringCost, due: date, split: _Split) -> Cost:
         key_description=split.description[:500],
         state=CostState.ENTWURF,
         recurring_id=rc.id,
-        created_by_id=None,  # booked by the system; any treasurer may submit and approve it
+        created_by_id=None,  # booked by the system; the template's author may not approve it
+        amount_set_by_id=rc.amount_set_by_id or rc.created_by_id,
     )
     db.session.add(cost)
     db.session.flush()
