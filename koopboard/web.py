@@ -62,6 +62,7 @@ def init_app(app: Flask) -> None:
         "RecurringCost": _l("Wiederkehrende Kosten"),
         "CostReceipt": _l("Beleg"),
         "CostBudget": _l("Planansatz"),
+        "CooperationListing": _l("Eintrag in der Kooperationsbörse"),
     }
     actions = {"create": _l("angelegt"), "update": _l("geändert"), "delete": _l("gelöscht")}
 

@@ -14,6 +14,7 @@ from koopboard.domain.catalog import (
     Rechtsform,
     Role,
 )
+from koopboard.domain.directory import Visibility
 from koopboard.domain.keys import KeyKind, format_percent
 from koopboard.domain.milestones import MilestoneStatus, Phase
 from koopboard.domain.notifications import DeliveryMode, EventType
@@ -93,11 +94,17 @@ FIELDS = {
     "size_bytes": _l("Größe (Bytes)"),
     "sha256": _l("Prüfsumme (SHA-256)"),
     "uploaded_by_id": _l("Hochgeladen von (Nr.)"),
+    # Kooperationsbörse
+    "visibility": _l("Sichtbarkeit in der Kooperationsbörse"),
+    "summary": _l("Kurzbeschreibung"),
+    "seeking_partners": _l("Neue Partner willkommen"),
+    "seeking_kreis": _l("Gesucht im Kreis"),
+    "seeking_radius_km": _l("Gesucht im Umkreis (km)"),
 }
 
 MONEY_FIELDS = frozenset({"amount", "net_amount", "vat_amount"})
 PERCENT_FIELDS = frozenset({"base_percent", "percent"})
-YES_NO_FIELDS = frozenset({"paused", "active", "lead_may_approve"})
+YES_NO_FIELDS = frozenset({"paused", "active", "lead_may_approve", "seeking_partners"})
 
 # Enum-valued fields per record type ("status" means something else for a milestone).
 VALUES: dict[tuple[str | None, str], type[LabelledEnum]] = {
@@ -114,6 +121,7 @@ VALUES: dict[tuple[str | None, str], type[LabelledEnum]] = {
     ("Payment", "kind"): PaymentKind,
     ("CostKey", "kind"): KeyKind,  # type: ignore[dict-item]
     ("RecurringCost", "interval"): RecurringInterval,  # type: ignore[dict-item]
+    ("CooperationListing", "visibility"): Visibility,
 }
 
 

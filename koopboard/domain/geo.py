@@ -88,3 +88,20 @@ def centroid(points: list[Point]) -> Point | None:
 def format_km(km: float) -> int:
     """Whole kilometres as shown ("12 km"); another place is never "0 km" away, at least 1."""
     return max(1, round(km)) if km > 0 else 0
+
+
+# --- the directory's map: an equirectangular projection of Germany -------------------------
+
+MAP_WEST, MAP_EAST = 5.6, 15.3
+MAP_SOUTH, MAP_NORTH = 47.1, 55.2
+MAP_SCALE = 60.0  # SVG units per degree of latitude
+_MAP_COS = math.cos(math.radians((MAP_SOUTH + MAP_NORTH) / 2))
+MAP_WIDTH = round((MAP_EAST - MAP_WEST) * _MAP_COS * MAP_SCALE)
+MAP_HEIGHT = round((MAP_NORTH - MAP_SOUTH) * MAP_SCALE)
+
+
+def project(p: Point) -> tuple[float, float]:
+    """SVG (x, y) of ``p`` on the map: north up, distances true to scale at 51° N."""
+    x = (p.lon - MAP_WEST) * _MAP_COS * MAP_SCALE
+    y = (MAP_NORTH - p.lat) * MAP_SCALE
+    return round(x, 1), round(y, 1)

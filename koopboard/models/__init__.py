@@ -13,7 +13,7 @@ from koopboard.models.cost import (
     RecurringCost,
     YearClosing,
 )
-from koopboard.models.directory import RegisterAssociation
+from koopboard.models.directory import CooperationListing, RegisterAssociation
 from koopboard.models.history import HistoryEntry
 from koopboard.models.milestone import CalendarFeed, Milestone
 from koopboard.models.municipality import Municipality
@@ -38,6 +38,7 @@ __all__ = [
     "CostKeyEntry",
     "CostReceipt",
     "CostShare",
+    "CooperationListing",
     "CooperationPartner",
     "HistoryEntry",
     "LoginSession",

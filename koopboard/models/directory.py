@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, Integer, Numeric, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from koopboard.domain.directory import Visibility
 from koopboard.extensions import db
+from koopboard.models.cooperation import Cooperation
+from koopboard.models.types import UTCDateTime, utcnow
 
 
 class RegisterAssociation(db.Model):
@@ -38,3 +41,45 @@ class RegisterAssociation(db.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}"
+
+
+class CooperationListing(db.Model):
+    """What a cooperation's Projektleitung publishes to the directory, and to whom.
+
+    Kept apart from the cooperation's own master data: the summary is written for the
+    public, not the internal goals, and no row means *intern*."""
+
+    __tablename__ = "cooperation_listing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperation_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperation.id", ondelete="CASCADE"), unique=True
+    )
+    visibility: Mapped[Visibility] = mapped_column(
+        Enum(
+            Visibility,
+            name="listing_visibility",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda members: [m.value for m in members],
+            validate_strings=True,
+        ),
+        default=Visibility.INTERN,
+        index=True,
+    )
+    summary: Mapped[str] = mapped_column(Text, default="")
+    seeking_partners: Mapped[bool] = mapped_column(Boolean, default=False)
+    seeking_kreis: Mapped[str | None] = mapped_column(String(200))
+    seeking_radius_km: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    cooperation: Mapped[Cooperation] = relationship(lazy="raise")
+
+    history_exclude = frozenset()
+
+    def history_cooperation_id(self) -> int | None:
+        return self.cooperation_id
+
+    def __str__(self) -> str:
+        return "Eintrag in der Kooperationsbörse"

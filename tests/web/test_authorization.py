@@ -748,6 +748,16 @@ def _recurring_form(world: World, values: dict) -> dict:
     }
 
 
+def _listing_saved(world: World, values: dict) -> None:
+    from koopboard.models import CooperationListing
+
+    with world.app.app_context():
+        listing = db.session.scalar(
+            select(CooperationListing).where(CooperationListing.cooperation_id == world.coop_a)
+        )
+        assert listing is not None and listing.summary == f"Kurz {values['n']}"
+
+
 ROUTES: dict[str, list[Call]] = {
     # --- public and global -----------------------------------------------------------
     "main.index": [Call("GET", "/", everyone("/start", anonymous=LOGIN))],
@@ -762,6 +772,26 @@ ROUTES: dict[str, list[Call]] = {
     ],
     "main.accessibility": [Call("GET", "/barrierefreiheit", everyone(200))],
     "main.healthz": [Call("GET", "/healthz", everyone(200))],
+    # --- Kooperationsbörse: A is intern, so it appears to nobody, not even its own people
+    "boerse.directory": [
+        Call("GET", "/kooperationsboerse", everyone(200)),
+        Call("GET", "/kooperationsboerse?q=Klärwerk&umkreis=50", everyone(200), label="search"),
+    ],
+    "boerse.entry": [
+        Call("GET", COOP.replace("/kooperationen/", "/kooperationsboerse/"), signed_in(404)),
+    ],
+    "boerse.register_entry": [Call("GET", "/kooperationsboerse/verband/000000000", everyone(404))],
+    "boerse.publish": [
+        coop_call("GET", COOP + "/boerse", change_a(200)),
+        coop_call(
+            "POST",
+            COOP + "/boerse",
+            change_a(COOP + "/boerse"),
+            prepare=_just_n,
+            data=lambda w, v: {"visibility": "intern", "summary": f"Kurz {v['n']}"},
+            changed=_listing_saved,
+        ),
+    ],
     "auth.login": [
         Call("GET", "/anmelden", everyone("/kooperationen/", anonymous=200)),
         Call(

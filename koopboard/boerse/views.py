@@ -1,0 +1,176 @@
+"""Views of the Kooperationsbörse: the directory (public where published), entries, publishing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from koopboard.boerse import publishing, services
+from koopboard.boerse.forms import DirectoryFilterForm, ListingForm
+from koopboard.boerse.map import map_of
+from koopboard.cooperations.access import load_cooperation
+from koopboard.domain.catalog import Role
+from koopboard.domain.directory import Visibility
+from koopboard.domain.milestones import BERLIN
+from koopboard.extensions import db, htmx
+from koopboard.web import form_status, render
+
+bp = Blueprint("boerse", __name__)
+
+
+def _today():  # noqa: ANN202
+    return datetime.now(BERLIN).date()
+
+
+def _signed_in() -> bool:
+    return bool(current_user.is_authenticated)
+
+
+# --- the directory --------------------------------------------------------------------------
+
+
+def _filter_form() -> DirectoryFilterForm:
+    form = DirectoryFilterForm(formdata=MultiDict(request.args) if request.args else None)
+    pairs = services.kreise_by_land()
+    lands = sorted({land for land, _k in pairs})
+    form.land.choices = [("", _("alle")), *((land, land) for land in lands)]
+    chosen_land = form.land.data if form.land.data in lands else None
+    kreise = sorted({k for land, k in pairs if chosen_land in (None, land)})
+    form.kreis.choices = [("", _("alle")), *((k, k) for k in kreise)]
+    return form
+
+
+def _filters(form: DirectoryFilterForm) -> tuple[services.Filters, str | None]:
+    """Filters from a validated form; invalid fields are dropped (their errors are shown)."""
+    form.validate()
+    origin = None
+    origin_error = None
+    if form.von.data and not form.von.errors:
+        origin = services.find_origin(form.von.data)
+        if origin is None:
+            origin_error = _("Keine Kommune „%(v)s“ im Gemeindeverzeichnis.", v=form.von.data)
+    elif _signed_in() and current_user.municipality is not None:
+        origin = current_user.municipality
+
+    def ok(field):  # noqa: ANN001, ANN202
+        return field.data if field.data and not field.errors else None
+
+    filters = services.Filters(
+        handlungsfeld=ok(form.handlungsfeld),
+        land=ok(form.land),
+        kreis=ok(form.kreis),
+        rechtsform=ok(form.rechtsform),
+        status=ok(form.status),
+        seeking=bool(form.sucht.data),
+        text=(form.q.data or "").strip() if not form.q.errors else "",
+        radius_km=ok(form.umkreis) if origin is not None else None,
+        origin=origin,
+        kind=ok(form.art),
+        page=form.seite.data if isinstance(form.seite.data, int) else 1,
+    )
+    return filters, origin_error
+
+
+@bp.get("/kooperationsboerse")
+def directory() -> Response:
+    """Search published cooperations and the register's joint administrations (GET form)."""
+    form = _filter_form()
+    filters, origin_error = _filters(form)
+    if form.umkreis.data and filters.origin is None and not origin_error:
+        origin_error = _("Für den Umkreis bitte eine Kommune angeben.")
+    result = services.search(filters, signed_in=_signed_in(), today=_today())
+    args = {k: v for k, v in request.args.items() if k != "seite" and v}
+    return render(
+        "boerse/directory.html",
+        "boerse/_results.html",
+        form=form,
+        filters=filters,
+        origin_error=origin_error,
+        result=result,
+        map=map_of(result.entries, result.offset + 1),
+        page_args=args,
+    )
+
+
+@bp.get("/kooperationsboerse/<int:cooperation_id>")
+def entry(cooperation_id: int) -> Response:
+    """One published cooperation's entry (404 where the visitor may not see it)."""
+    found = services.cooperation_entry(cooperation_id, signed_in=_signed_in(), today=_today())
+    if found is None:
+        if not _signed_in():
+            # It may be published for signed-in users only: let them sign in and come back.
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(404)
+    return render("boerse/entry.html", entry=found)
+
+
+@bp.get("/kooperationsboerse/verband/<ars>")
+def register_entry(ars: str) -> Response:
+    """One of the register's joint administrations, with its member municipalities."""
+    found = services.register_entry(ars, today=_today()) if ars.isdigit() else None
+    if found is None:
+        abort(404)
+    return render("boerse/register_entry.html", entry=found, members=services.members_of(ars))
+
+
+# --- publishing (Projektleitung) -----------------------------------------------------------
+
+
+@bp.route("/kooperationen/<int:cooperation_id>/boerse", methods=["GET", "POST"])
+@login_required
+def publish(cooperation_id: int) -> Response:
+    """Visibility, public summary and what the cooperation is looking for."""
+    cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
+    listing = publishing.listing_of(cooperation)
+    form = ListingForm(obj=listing if request.method == "GET" else None)
+    if request.method == "GET":
+        form.visibility.data = listing.visibility.value
+    if form.validate_on_submit():
+        data = publishing.ListingData(
+            visibility=form.visibility.data,
+            summary=form.summary.data or "",
+            seeking_partners=bool(form.seeking_partners.data),
+            seeking_kreis=form.seeking_kreis.data,
+            seeking_radius_km=form.seeking_radius_km.data,
+        )
+        try:
+            saved = publishing.save_listing(cooperation, data)
+        except publishing.ListingError as exc:
+            db.session.rollback()
+            field = getattr(form, exc.field or "", None)
+            if field is not None:
+                field.errors = [*field.errors, str(exc)]
+            else:
+                form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            if saved.visibility is Visibility.INTERN:
+                flash(_("Gespeichert. Die Kooperation erscheint nicht in der Börse."), "success")
+            else:
+                flash(_("Gespeichert. Der Eintrag ist in der Kooperationsbörse."), "success")
+            target = url_for("boerse.publish", cooperation_id=cooperation.id)
+            if htmx:
+                return Response(status=204, headers={"HX-Redirect": target})
+            return redirect(target)
+    return render(
+        "boerse/publish.html",
+        form=form,
+        cooperation=cooperation,
+        listing=listing,
+        kreise=publishing.kreise(),
+        status=form_status(not form.is_submitted()),
+    )
+
+
+@bp.app_template_filter("km")
+def km(value: float | None) -> str:
+    """Whole kilometres, German digits ("1.204")."""
+    from flask_babel import format_decimal
+
+    from koopboard.domain.geo import format_km
+
+    return format_decimal(format_km(value), format="#,##0") if value is not None else "–"
