@@ -1,4 +1,4 @@
-"""Thin task wrappers around koopboard.notifications.delivery: they take ids, not objects.
+"""Thin task wrappers around koopboard.notifications.delivery (its entry points): ids, not objects.
 
 All run with late acknowledgement and are requeued if the worker dies; the database row is
 the record either way, so a task lost with Redis is re-issued by the beat relay.

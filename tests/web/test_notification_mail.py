@@ -19,6 +19,7 @@ from koopboard.milestones import services
 from koopboard.models import Cooperation, NotificationDelivery, User
 from koopboard.models.types import utcnow
 from koopboard.notifications import delivery
+from koopboard.notifications.delivery import rendering, sending
 from koopboard.notifications.unsubscribe import unsubscribe_url
 from tests.conftest import free_port
 
@@ -69,7 +70,7 @@ def test_each_recipient_gets_the_event_rendered_for_them(app, event_rows, mailbo
         user = db.session.get(User, row.user_id)
         (msg,) = mailbox.to(user.email)
         assert msg["Message-ID"] == f"<koopboard-delivery-{row.id}@koopboard.localhost>"
-        label = delivery._label("milestone.status_changed")
+        label = rendering.label("milestone.status_changed")
         assert msg["Subject"] == f"[{cooperation.title}] {label}: Satzung <beschließen>"
         link = unsubscribe_url(user.id, "milestone.status_changed")
         assert msg["List-Unsubscribe"] == f"<{link}>"
@@ -80,14 +81,14 @@ def test_each_recipient_gets_the_event_rendered_for_them(app, event_rows, mailbo
             "cooperation": db.session.get(Cooperation, event.cooperation_id),
             "event": event,
             "label": label,
-            "text": delivery.describe(event),
-            "link": delivery.link_for(event),
+            "text": rendering.describe(event),
+            "link": rendering.link_for(event),
             "unsubscribe": link,
             "settings_link": "http://localhost/benachrichtigungen/einstellungen",
         }
         with app.test_request_context():
-            text = delivery._render("notifications/mail/event.txt", context)
-            html = delivery._render("notifications/mail/event.html", context)
+            text = rendering.render("notifications/mail/event.txt", context)
+            html = rendering.render("notifications/mail/event.html", context)
         assert mailbox.text(msg).replace("\r\n", "\n") == text
         assert msg.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n") == html
     html = mailbox.to(tricky.email)[0].get_body(preferencelist=("html",)).get_content()
@@ -159,7 +160,7 @@ def test_a_crash_mid_batch_repeats_only_the_unrecorded_chunk(
     SMTP server took a chunk but before its commit re-sends that chunk, nothing more."""
     _cooperation, _tricky, rows = event_rows
     app.config.update(NOTIFY_COMMIT_EVERY=2)
-    real_record = delivery._record
+    real_record = sending._record
     calls = []
 
     def crash_on_second_chunk(sent, failed):  # noqa: ANN001, ANN202
@@ -168,12 +169,12 @@ def test_a_crash_mid_batch_repeats_only_the_unrecorded_chunk(
             raise KeyboardInterrupt  # the process dies: nothing of this chunk is recorded
         real_record(sent, failed)
 
-    monkeypatch.setattr(delivery, "_record", crash_on_second_chunk)
+    monkeypatch.setattr(sending, "_record", crash_on_second_chunk)
     ids = [r.id for r in rows]
     with pytest.raises(KeyboardInterrupt):
         delivery.deliver_batch(ids)
     db.session.rollback()  # the dead worker's transaction
-    monkeypatch.setattr(delivery, "_record", real_record)
+    monkeypatch.setattr(sending, "_record", real_record)
     states = dict(
         db.session.execute(
             select(NotificationDelivery.id, NotificationDelivery.status).where(
