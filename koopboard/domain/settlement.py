@@ -128,6 +128,30 @@ def minimal_transfers(balances: Mapping[K, Decimal] | Iterable[Balance[K]]) -> l
     return [Transfer(payer, payee, from_cents(amount)) for payer, payee, amount in result]
 
 
+def via_paying_office(
+    balances: Mapping[K, Decimal] | Iterable[Balance[K]], office: K
+) -> list[Transfer[K]]:
+    """Settle through the paying office (Zweckvereinbarung, Zweckverband, …): every partner
+    that still owes pays the office, every partner owed money gets it from the office.
+    The office's own balance is what the others' transfers leave; it never pays itself."""
+    nets = _net_cents(balances)
+    if sum(nets.values()) != 0:
+        raise SettlementError(
+            "Die Salden gehen nicht auf: Ihre Summe ist "
+            f"{format_eur(from_cents(sum(nets.values())))} statt 0,00\u00a0€.",
+            "unbalanced",
+        )
+    result: list[Transfer[K]] = []
+    for key in _sorted(nets):
+        if key == office or not nets[key]:
+            continue
+        if nets[key] < 0:  # paid less than owed: owes the office
+            result.append(Transfer(key, office, from_cents(-nets[key])))
+        else:
+            result.append(Transfer(office, key, from_cents(nets[key])))
+    return result
+
+
 def apply_transfers(
     nets: Mapping[K, Decimal], transfers: Iterable[Transfer[K]]
 ) -> dict[K, Decimal]:

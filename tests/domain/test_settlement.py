@@ -189,3 +189,35 @@ def test_exact_search_at_its_limit_is_fast_enough() -> None:
     nets = _nets([rng.randint(-50, 50) for _ in range(settlement.EXACT_LIMIT - 1)])
     transfers = minimal_transfers(nets)
     _check_settles(nets, transfers)
+
+
+# --- through the paying office (Zweckvereinbarung, Zweckverband) ---------------------------
+
+
+def test_via_paying_office_each_partner_settles_with_the_office_only() -> None:
+    nets = {EPPELBORN: D("-4814.08"), ILLINGEN: D("1046.99"), MERCHWEILER: D("3767.09")}
+    transfers = settlement.via_paying_office(nets, MERCHWEILER)
+    assert transfers == [
+        Transfer(EPPELBORN, MERCHWEILER, D("4814.08")),
+        Transfer(MERCHWEILER, ILLINGEN, D("1046.99")),
+    ]
+
+
+def test_via_paying_office_refuses_balances_that_do_not_add_up() -> None:
+    with pytest.raises(SettlementError) as info:
+        settlement.via_paying_office({EPPELBORN: D("-1.00"), MERCHWEILER: D("0.99")}, MERCHWEILER)
+    assert info.value.code == "unbalanced"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-(10**9), 10**9), min_size=1, max_size=12), st.data())
+def test_via_paying_office_brings_every_balance_to_zero(cents_list: list[int], data) -> None:  # noqa: ANN001
+    keys = [f"{i:08d}" for i in range(len(cents_list) + 1)]
+    nets = {k: from_cents(c) for k, c in zip(keys, cents_list, strict=False)}
+    nets[keys[-1]] = from_cents(-sum(cents_list))  # zero-sum, as real books are
+    office = data.draw(st.sampled_from(keys))
+    transfers = settlement.via_paying_office(nets, office)
+    assert all(office in (t.payer, t.payee) and t.payer != t.payee for t in transfers)
+    assert all(t.amount > 0 for t in transfers)
+    assert len(transfers) == sum(1 for k in keys if k != office and nets[k])
+    assert all(v == 0 for v in apply_transfers(nets, transfers).values())

@@ -110,7 +110,7 @@ def test_treasurer_books_shares_gets_approval_pays_and_exports(
     expect(balances.locator(f'[data-saldo="{EPPELBORN}"]')).to_have_text("4.814,08\u00a0€")
     expect(balances.locator(f'[data-saldo="{MERCHWEILER}"]')).to_have_text("-4.814,08\u00a0€")
     expect(page.locator("#ausgleich")).to_contain_text(
-        f"{books['m'][EPPELBORN].name} → {books['m'][MERCHWEILER].name}: 4.814,08\u00a0€"
+        f"{books['m'][EPPELBORN].name} überweist 4.814,08\u00a0€ an {books['m'][MERCHWEILER].name}"
     )
 
     link = page.locator(f'a[href$="/{books["m"][ILLINGEN].id}.xlsx"]')

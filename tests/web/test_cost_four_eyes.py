@@ -177,3 +177,37 @@ def test_the_database_refuses_an_approval_by_the_one_who_priced_it(books, login_
         )
         db.session.flush()
     db.session.rollback()
+
+
+# --- settlement for every Rechtsform (issue 17.7) -------------------------------------------
+
+
+def _approved(books, login_as, client) -> None:  # noqa: ANN001, F811
+    t1 = login_as(books["t1"])
+    _population_key(t1, books)
+    cost = _book(t1, books)  # 12.345,67 €, paid by the lead (Merchweiler)
+    assert _post(t1, books, cost.id, "einreichen").status_code == 302
+    t2 = _switch(client, login_as, books["t2"])
+    assert _post(t2, books, cost.id, "freigeben").status_code == 302
+
+
+def test_a_zweckvereinbarung_settles_through_the_paying_office(books, login_as, client) -> None:  # noqa: ANN001, F811
+    _approved(books, login_as, client)
+    page = client.get(f"{books['base']}/?jahr={YEAR}").get_data(as_text=True)
+    assert "Ausgleich über die zahlende Stelle (Merchweiler)" in page
+    assert "Illingen überweist 4.671,24\u00a0€ an Merchweiler" in page
+    assert "Eppelborn überweist 4.814,08\u00a0€ an Merchweiler" in page
+    assert "Merchweiler überweist" not in page
+    total = page[page.index('id="salden-summe"') :]
+    assert "12.345,67\u00a0€" in total[:400] and "0,00\u00a0€" in total[:600]
+
+
+def test_an_arbeitsgemeinschaft_settles_partner_to_partner(books, login_as, client) -> None:  # noqa: ANN001, F811
+    from koopboard.domain.catalog import Rechtsform
+
+    books["coop"].rechtsform = Rechtsform.ARBEITSGEMEINSCHAFT
+    db.session.commit()
+    _approved(books, login_as, client)
+    page = client.get(f"{books['base']}/?jahr={YEAR}").get_data(as_text=True)
+    assert "möglichst wenige" in page and "zahlende Stelle (" not in page
+    assert "Eppelborn überweist 4.814,08\u00a0€ an Merchweiler" in page

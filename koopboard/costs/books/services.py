@@ -29,7 +29,13 @@ from koopboard.domain.catalog import N_, Rechtsform, Role
 from koopboard.domain.keys import KeyKind, SharingKeyError
 from koopboard.domain.money import format_eur
 from koopboard.domain.notifications import EventType
-from koopboard.domain.settlement import Balance, SettlementError, Transfer, minimal_transfers
+from koopboard.domain.settlement import (
+    Balance,
+    SettlementError,
+    Transfer,
+    minimal_transfers,
+    via_paying_office,
+)
 from koopboard.extensions import db
 from koopboard.models import (
     Cooperation,
@@ -810,19 +816,43 @@ def _count_approved(cost: Cost) -> None:
         _bump(cost.cooperation_id, cost.budget_year, cost.paid_by_id, outlays=cost.amount)
 
 
-def proposed_transfers(
-    cooperation: Cooperation, balances: list[PartnerBalance]
-) -> list[Transfer[str]] | None:
-    """For informal cooperations: the fewest partner-to-partner transfers; else None."""
-    if cooperation.rechtsform is not Rechtsform.ARBEITSGEMEINSCHAFT:
-        return None
+@dataclass(frozen=True)
+class Settlement:
+    """How the open balances are settled: partner to partner (Arbeitsgemeinschaft) or
+    through the paying office (every other Rechtsform), with the proposed transfers."""
+
+    via_office: bool
+    office: str | None
+    transfers: list[Transfer[str]]
+    unbalanced: bool = False
+
+
+def proposed_transfers(cooperation: Cooperation, balances: list[PartnerBalance]) -> Settlement:
+    """An Arbeitsgemeinschaft settles with the fewest partner-to-partner transfers; a
+    Zweckvereinbarung, a Zweckverband and every other form through the paying office, the
+    lead municipality (Illingen überweist 1.046,99 € an Merchweiler)."""
     records = [
         Balance(b.municipality.name, b.shares, b.outlays + b.paid - b.received) for b in balances
     ]
+    if cooperation.rechtsform is Rechtsform.ARBEITSGEMEINSCHAFT:
+        try:
+            return Settlement(False, None, minimal_transfers(records))
+        except SettlementError:
+            return Settlement(False, None, [], unbalanced=True)
+    office = next(
+        (
+            b.municipality.name
+            for b in balances
+            if b.municipality.id == cooperation.lead_municipality_id
+        ),
+        None,
+    )
+    if office is None:
+        return Settlement(True, None, [], unbalanced=True)
     try:
-        return minimal_transfers(records)
+        return Settlement(True, office, via_paying_office(records, office))
     except SettlementError:
-        return []
+        return Settlement(True, office, [], unbalanced=True)
 
 
 def balance_for(cooperation_id: int, year: int, municipality_id: int) -> PartnerBalance | None:

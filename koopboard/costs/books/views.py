@@ -173,11 +173,20 @@ def index(cooperation_id: int) -> Response:
         total=total,
         costs=_cost_rows(cooperation.id, costs),
         balances=_balance_rows(cooperation.id, year, balances),
-        transfers=books.proposed_transfers(cooperation, balances),
+        settlement=books.proposed_transfers(cooperation, balances),
+        totals=_balance_totals(balances),
         payments=books.payments_of(cooperation.id, year),
         closed=services.is_closed(cooperation.id, year),
         may_book=role in BOOKERS,
     )
+
+
+def _balance_totals(balances: list[books.PartnerBalance]) -> dict[str, Decimal]:
+    """The Summe row under the balances: every column added up, exact to the cent."""
+    return {
+        column: sum((getattr(b, column) for b in balances), Decimal("0.00"))
+        for column in ("shares", "outlays", "paid", "received", "open")
+    }
 
 
 # --- booking ------------------------------------------------------------------------------------
