@@ -1122,6 +1122,14 @@ ROUTES: dict[str, list[Call]] = {
         cost_call("GET", COSTS + "/zahlungen/neu", book_a(200)),
         cost_call("POST", COSTS + "/zahlungen/neu", book_a(400), data=lambda w, v: {}),
     ],
+    "costs.close_year_confirm": [
+        cost_call(
+            "GET",
+            COSTS + "/jahresabschluss/{year}",
+            book_a(200),
+            prepare=lambda w: {"year": 2000 + w.n()},
+        ),
+    ],
     "costs.close_year": [
         cost_call(
             "POST",
@@ -1148,6 +1156,9 @@ ROUTES: dict[str, list[Call]] = {
             data=_recurring_form,
             changed=_recurring_has("text", lambda v: f"Geändert {v['n']}"),
         ),
+    ],
+    "costs.recurring_end_confirm": [
+        cost_call("GET", RECURRING + "/{recurring}/beenden", book_a(200), prepare=_fresh_recurring),
     ],
     "costs.recurring_end": [
         cost_call(

@@ -91,3 +91,23 @@ def test_storno_of_a_closed_year_goes_to_the_next_open_year(books, login_as, cli
     db.session.expire_all()
     original = db.session.get(Cost, cost.id)
     assert original.amount == Decimal("300.00") and original.state is CostState.FREIGEGEBEN
+
+
+def test_closing_asks_first_with_the_totals_that_freeze(books, login_as) -> None:  # noqa: ANN001
+    """The costs page links to a confirmation page; only its button closes the year."""
+    client = login_as(books["t1"])
+    base = books["base"]
+    index = client.get(f"{base}/?jahr={YEAR}").get_data(as_text=True)
+    assert f'href="{base}/jahresabschluss/{YEAR}"' in index
+    assert f'action="{base}/jahresabschluss/{YEAR}"' not in index  # no one-click close
+    page = client.get(f"{base}/jahresabschluss/{YEAR}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert f"Haushaltsjahr {YEAR} abschließen?" in text
+    assert "lassen sich nicht mehr ändern" in text
+    assert 'id="eingefroren"' in text and "Summe" in text
+    assert f"Ja, Haushaltsjahr {YEAR} endgültig abschließen" in text
+    assert db.session.scalar(select(func.count(YearClosing.id))) == 0  # asking wrote nothing
+    assert client.post(f"{base}/jahresabschluss/{YEAR}").status_code == 302
+    again = client.get(f"{base}/jahresabschluss/{YEAR}")
+    assert again.status_code == 302  # already closed: back to the costs page with a message

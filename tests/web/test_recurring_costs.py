@@ -614,3 +614,29 @@ def test_drafts_are_in_the_cost_list_by_the_system_and_go_through_four_eyes(
     )
     db.session.expire_all()
     assert db.session.get(Cost, draft.id).state is CostState.FREIGEGEBEN
+
+
+def test_ending_asks_first_and_says_what_stops_and_what_stays(books, login_as) -> None:  # noqa: ANN001
+    _key(books, 2026)
+    rc = _recurring(books)
+    rec.book_due(date(2026, 1, 31))
+    client = login_as(books["t1"])
+    listing = client.get(books["list"]).get_data(as_text=True)
+    assert f'href="{books["list"]}/{rc.id}/beenden"' in listing
+    assert f'action="{books["list"]}/{rc.id}/beenden"' not in listing  # no one-click end
+    page = client.get(f"{books['list']}/{rc.id}/beenden")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Wiederkehrende Kosten „Miete Bauhof“ beenden?" in text
+    assert "Ab der nächsten Fälligkeit am 28.02.2026 werden keine Entwürfe mehr angelegt." in text
+    assert "Die 1 bereits angelegten Entwürfe" in text
+    db.session.expire_all()
+    assert db.session.get(RecurringCost, rc.id).active is True  # asking changed nothing
+    version = str(db.session.get(RecurringCost, rc.id).version)
+    assert f'name="version" value="{version}"' in text
+    assert (
+        client.post(f"{books['list']}/{rc.id}/beenden", data={"version": version}).status_code
+        == 302
+    )
+    db.session.expire_all()
+    assert db.session.get(RecurringCost, rc.id).active is False

@@ -646,6 +646,23 @@ def close_year(cooperation: Cooperation, year: int, *, by: User) -> YearClosing:
     return closing
 
 
+def year_counts(cooperation_id: int, year: int) -> dict[str, int]:
+    """How many costs of the year are in each state, and how many payments (two queries)."""
+    rows = db.session.execute(
+        select(Cost.state, func.count(Cost.id))
+        .where(Cost.cooperation_id == cooperation_id, Cost.budget_year == year)
+        .group_by(Cost.state)
+    ).all()
+    counts = {state.value: 0 for state in CostState}
+    counts.update({state.value: n for state, n in rows})
+    counts["zahlungen"] = db.session.scalar(
+        select(func.count(Payment.id)).where(
+            Payment.cooperation_id == cooperation_id, Payment.budget_year == year
+        )
+    )
+    return counts
+
+
 # --- balances ---------------------------------------------------------------------------------
 
 

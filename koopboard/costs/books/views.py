@@ -499,6 +499,26 @@ def payment(cooperation_id: int) -> Response:
     )
 
 
+@bp.get(COOP + "/jahresabschluss/<int:year>")
+def close_year_confirm(cooperation_id: int, year: int) -> Response:
+    """Ask before closing: what becomes read-only and the totals that are frozen."""
+    cooperation, role = load_cooperation(cooperation_id, *BOOKERS)
+    if services.is_closed(cooperation.id, year):
+        flash(gettext("Das Haushaltsjahr %(y)s ist bereits abgeschlossen.", y=year), "error")
+        return redirect(url_for("costs.index", cooperation_id=cooperation.id, jahr=year))
+    balances = books.balances_of(cooperation.id, year)
+    return render(
+        "costs/books/close_year.html",
+        cooperation=cooperation,
+        role=role,
+        year=year,
+        balances=balances,
+        totals=_balance_totals(balances),
+        counts=books.year_counts(cooperation.id, year),
+        action_form=VersionForm(),
+    )
+
+
 @bp.post(COOP + "/jahresabschluss/<int:year>")
 def close_year(cooperation_id: int, year: int) -> Response:
     """Close a budget year (Kämmerei): nothing in it changes any more."""
@@ -513,5 +533,5 @@ def close_year(cooperation_id: int, year: int) -> Response:
         flash(str(exc), "error")
         return redirect(target)
     db.session.commit()
-    flash(f"Das Haushaltsjahr {year} ist abgeschlossen.", "success")
+    flash(gettext("Das Haushaltsjahr %(y)s ist abgeschlossen.", y=year), "success")
     return redirect(target)

@@ -37,6 +37,7 @@ from koopboard.costs.web import (
 from koopboard.domain.catalog import Role
 from koopboard.domain.money import format_eur
 from koopboard.extensions import db
+from koopboard.i18n import quote
 from koopboard.models import Cooperation
 from koopboard.models.cost import RecurringCost, RecurringInterval
 from koopboard.web import form_status, render
@@ -175,6 +176,23 @@ def recurring_edit(cooperation_id: int, recurring_id: int) -> Response:
     return _render_form(cooperation, form, rc, form_status(False))
 
 
+@bp.get(RECURRING + "/<int:recurring_id>/beenden")
+def recurring_end_confirm(cooperation_id: int, recurring_id: int) -> Response:
+    """Ask before ending: which due dates will no longer be booked, what stays."""
+    cooperation, role, rc = _load(cooperation_id, recurring_id)
+    if not rc.active:
+        flash(gettext("Diese wiederkehrenden Kosten sind bereits beendet."), "error")
+        return done(_list_url(cooperation.id))
+    return render(
+        "costs/recurring/end.html",
+        cooperation=cooperation,
+        role=role,
+        rc=rc,
+        booked=drafts_booked(cooperation.id).get(rc.id, 0),
+        end_form=VersionForm(),
+    )
+
+
 @bp.post(RECURRING + "/<int:recurring_id>/beenden")
 def recurring_end(cooperation_id: int, recurring_id: int) -> Response:
     """End a recurring cost (Kämmerei): no further drafts; booked drafts stay."""
@@ -193,8 +211,11 @@ def recurring_end(cooperation_id: int, recurring_id: int) -> Response:
         return done(_list_url(cooperation.id))
     db.session.commit()
     flash(
-        f"Die wiederkehrenden Kosten „{rc.text}“ sind beendet. Bereits angelegte Entwürfe "
-        "bleiben erhalten.",
+        gettext(
+            "Die wiederkehrenden Kosten %(t)s sind beendet. Bereits angelegte Entwürfe "
+            "bleiben erhalten.",
+            t=quote(rc.text),
+        ),
         "success",
     )
     return done(_list_url(cooperation.id))
