@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -17,6 +18,7 @@ from flask_babel import (
 )
 from flask_login import current_user
 
+from koopboard.domain.keys import format_percent
 from koopboard.domain.money import format_eur
 from koopboard.extensions import babel
 
@@ -42,6 +44,14 @@ def format_money(value: Decimal | None) -> str:
     if _german():
         return format_eur(amount)
     return format_currency(amount, "EUR", format="¤#,##0.00", currency_digits=False)
+
+
+def format_share(value: object, places: int = 2) -> str:
+    """A percentage in the locale's format, rounded half up: 28,47 % / 28.47%."""
+    text = format_percent(Fraction(value), places).replace("≈ ", "")  # type: ignore[arg-type]
+    if _german():
+        return text
+    return text.replace(",", ".").replace("\u00a0%", "%")
 
 
 def quote(text: object) -> str:

@@ -11,17 +11,19 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Response, abort, flash, request, url_for
+from flask_babel import format_decimal, gettext
 from sqlalchemy.orm.exc import StaleDataError
 
 from koopboard.cooperations.access import load_cooperation
 from koopboard.costs import services
 from koopboard.costs.keys import services as keys
 from koopboard.costs.services import KEY_EDITORS
-from koopboard.costs.web import COOP, bp, done, posted_version
+from koopboard.costs.web import COOP, bp, done, local_today, posted_version
 from koopboard.domain.allocation import TIE_BREAK_RULE, AllocationError, explain
 from koopboard.domain.keys import KeyKind, SharingKeyError, parse_percent
 from koopboard.domain.money import MoneyError, parse_amount
 from koopboard.extensions import db
+from koopboard.i18n import format_day, format_money, format_share
 from koopboard.models import Cooperation
 from koopboard.web import form_status, render
 
@@ -43,6 +45,87 @@ def _key_rows(
         p.municipality_id: p.municipality for p in services.partners_in_year(cooperation.id, year)
     }
     return [{"m": names[e.municipality_id], "e": e} for e in entries if e.municipality_id in names]
+
+
+STALE_AFTER_YEARS = 2  # a register population older than this is flagged
+
+
+def chosen_kind(stored: Any, posted: str | None = None) -> str:
+    """The kind whose inputs the form shows: ?art= (the two-step form), the posted kind,
+    the stored key's, else by population."""
+    values = {k.value for k in KeyKind}
+    for candidate in (request.args.get("art"), posted, stored.kind.value if stored else None):
+        if candidate in values:
+            return candidate
+    return KeyKind.POPULATION.value
+
+
+def stale_populations(rows: list[dict], kind: str, today: date) -> dict[int, date]:
+    """Partners whose population Stichtag is older than two years: id -> Stichtag."""
+    if kind not in (KeyKind.POPULATION.value, KeyKind.MIXED.value):
+        return {}
+    limit = today.replace(year=today.year - STALE_AFTER_YEARS)
+    return {
+        row["m"].id: row["e"].population_date
+        for row in rows
+        if row["e"].population_date is not None and row["e"].population_date < limit
+    }
+
+
+def council_sentences(key: Any, explained: dict, amount: Decimal) -> list[str]:
+    """One sentence per partner for a council report: "Illingen trägt 37,84 % (…), weil …"."""
+    if key is None or explained.get("error") or not explained["lines"]:
+        return []
+    entries = {e.municipality_id: e for e in key.entries}
+    total_population = sum(e.population or 0 for e in entries.values())
+    total_units = sum((e.usage_units or Decimal(0) for e in entries.values()), Decimal(0))
+    partners = len(explained["lines"])
+    sentences = []
+    for m, line in explained["lines"]:
+        e = entries.get(m.id)
+        head = gettext(
+            "%(name)s trägt %(pct)s (%(share)s von %(total)s)",
+            name=m.name,
+            pct=format_share(line.percentage),
+            share=format_money(line.share),
+            total=format_money(amount),
+        )
+        if key.kind is KeyKind.EQUAL or e is None:
+            why = gettext("weil alle %(n)s Partner zu gleichen Teilen tragen", n=partners)
+        elif key.kind is KeyKind.POPULATION:
+            why = gettext(
+                "weil %(name)s %(pop)s der %(all)s Einwohnerinnen und Einwohner aller Partner "
+                "hat (Stichtag %(day)s)",
+                name=m.name,
+                pop=format_decimal(e.population or 0),
+                all=format_decimal(total_population),
+                day=format_day(e.population_date),
+            )
+        elif key.kind is KeyKind.PERCENTAGES:
+            why = gettext(
+                "weil der Schlüssel %(name)s einen festen Anteil von %(pct)s zuweist",
+                name=m.name,
+                pct=format_share(e.percent or 0, 3),
+            )
+        elif key.kind is KeyKind.USAGE:
+            why = gettext(
+                "weil auf %(name)s %(units)s von %(all)s %(unit)s entfallen",
+                name=m.name,
+                units=format_decimal(e.usage_units or 0),
+                all=format_decimal(total_units),
+                unit=key.usage_unit or gettext("Nutzungseinheiten"),
+            )
+        else:  # mixed
+            why = gettext(
+                "weil %(base)s zu gleichen Teilen und der Rest nach Einwohnern verteilt wird "
+                "(%(name)s: %(pop)s von %(all)s)",
+                base=format_share(key.base_percent or 0, 3),
+                name=m.name,
+                pop=format_decimal(e.population or 0),
+                all=format_decimal(total_population),
+            )
+        sentences.append(f"{head}, {why}.")
+    return sentences
 
 
 def _explained(cooperation: Cooperation, year: int, key: Any, amount: Decimal) -> dict:
@@ -156,7 +239,7 @@ def key(cooperation_id: int, year: int) -> Response:
                     message = str(exc)
             else:
                 db.session.commit()
-                flash(f"Der Verteilungsschlüssel {year} ist gespeichert.", "success")
+                flash(gettext("Der Verteilungsschlüssel %(y)s ist gespeichert.", y=year), "success")
                 return done(url_for("costs.key", cooperation_id=cooperation.id, year=year))
         if errors or message:
             status = form_status(False)
@@ -171,6 +254,9 @@ def key(cooperation_id: int, year: int) -> Response:
         values = stored
     amount, amount_error = _example_amount()
     closed = services.is_closed(cooperation.id, year)
+    rows = _key_rows(cooperation, year, stored, entries)
+    kind = chosen_kind(stored, request.form.get("kind") if request.method == "POST" else None)
+    explained = _explained(cooperation, year, stored, amount)
     return render(
         "costs/keys/index.html",
         cooperation=cooperation,
@@ -178,8 +264,11 @@ def key(cooperation_id: int, year: int) -> Response:
         year=year,
         key=stored,
         values=values,
-        rows=_key_rows(cooperation, year, stored, entries),
+        rows=rows,
         kinds=list(KeyKind),
+        kind=kind,
+        stale=stale_populations(rows, kind, local_today()),
+        council=council_sentences(stored, explained, amount),
         errors=errors,
         message=message,
         conflict=conflict,
@@ -187,7 +276,7 @@ def key(cooperation_id: int, year: int) -> Response:
         closed=closed,
         example=amount,
         example_error=amount_error,
-        explained=_explained(cooperation, year, stored, amount),
+        explained=explained,
         tie_break=TIE_BREAK_RULE,
         status=status,
     )
