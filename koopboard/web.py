@@ -63,6 +63,7 @@ def init_app(app: Flask) -> None:
         "CostReceipt": _l("Beleg"),
         "CostBudget": _l("Planansatz"),
         "CooperationListing": _l("Eintrag in der Kooperationsbörse"),
+        "JoinRequest": _l("Beitrittsanfrage"),
     }
     actions = {"create": _l("angelegt"), "update": _l("geändert"), "delete": _l("gelöscht")}
 

@@ -9,8 +9,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from koopboard.boerse import publishing, services
-from koopboard.boerse.forms import DirectoryFilterForm, ListingForm
+from koopboard.boerse import joining, publishing, services
+from koopboard.boerse.forms import (
+    AcceptForm,
+    ActionForm,
+    ContactForm,
+    DeclineForm,
+    DirectoryFilterForm,
+    JoinRequestForm,
+    ListingForm,
+)
 from koopboard.boerse.map import map_of
 from koopboard.cooperations.access import load_cooperation
 from koopboard.domain.catalog import Role
@@ -105,7 +113,19 @@ def entry(cooperation_id: int) -> Response:
             # It may be published for signed-in users only: let them sign in and come back.
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         abort(404)
-    return render("boerse/entry.html", entry=found)
+    join_request = None
+    is_partner = False
+    municipality = current_user.municipality if _signed_in() else None
+    if municipality is not None:
+        join_request = joining.latest_request(cooperation_id, municipality.id)
+        is_partner = joining.is_partner(cooperation_id, municipality.id, _today())
+    return render(
+        "boerse/entry.html",
+        entry=found,
+        join_request=join_request,
+        is_partner=is_partner,
+        action_form=ActionForm(),
+    )
 
 
 @bp.get("/kooperationsboerse/verband/<ars>")
@@ -174,3 +194,213 @@ def km(value: float | None) -> str:
     from koopboard.domain.geo import format_km
 
     return format_decimal(format_km(value), format="#,##0") if value is not None else "–"
+
+
+# --- contact and join requests (signed-in municipality users) ------------------------------
+
+
+def _listed_or_404(cooperation_id: int):  # noqa: ANN202
+    listed = joining.listed_cooperation(cooperation_id)
+    if listed is None:
+        abort(404)
+    return listed
+
+
+def _attach(form, exc: joining.JoinError) -> None:  # noqa: ANN001
+    field = getattr(form, exc.field or "", None)
+    if field is not None:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+@bp.route("/kooperationsboerse/<int:cooperation_id>/kontakt", methods=["GET", "POST"])
+@login_required
+def contact(cooperation_id: int) -> Response:
+    """Write to the cooperation's Projektleitung (delivered by e-mail and bell)."""
+    cooperation, listing = _listed_or_404(cooperation_id)
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            joining.send_contact(cooperation.id, form.message.data, by=current_user)
+        except joining.JoinError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Ihre Nachricht ist an die Projektleitung unterwegs."), "success")
+            return redirect(url_for("boerse.entry", cooperation_id=cooperation.id))
+    return render(
+        "boerse/contact.html",
+        form=form,
+        cooperation=cooperation,
+        status=form_status(not form.is_submitted()),
+    )
+
+
+@bp.route("/kooperationsboerse/<int:cooperation_id>/beitritt", methods=["GET", "POST"])
+@login_required
+def request_join(cooperation_id: int) -> Response:
+    """Ask, for one's own municipality, to join a cooperation that welcomes partners."""
+    cooperation, listing = _listed_or_404(cooperation_id)
+    if not listing.seeking_partners:
+        abort(404)
+    form = JoinRequestForm()
+    if request.method == "GET":
+        form.intended_join_on.data = _today()
+    if form.validate_on_submit():
+        try:
+            joining.request_join(
+                cooperation.id,
+                message=form.message.data,
+                intended_join_on=form.intended_join_on.data,
+                by=current_user,
+                today=_today(),
+            )
+        except joining.JoinError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _("Ihre Beitrittsanfrage ist gestellt. Die Projektleitung entscheidet."), "success"
+            )
+            return redirect(url_for("boerse.entry", cooperation_id=cooperation.id))
+    return render(
+        "boerse/join.html",
+        form=form,
+        cooperation=cooperation,
+        status=form_status(not form.is_submitted()),
+    )
+
+
+@bp.post("/kooperationsboerse/<int:cooperation_id>/beitritt/<int:request_id>/zurueckziehen")
+@login_required
+def withdraw(cooperation_id: int, request_id: int) -> Response:
+    """The requesting municipality takes its open request back."""
+    found = joining.request_of(cooperation_id, request_id)
+    if found is None or found.municipality_id != current_user.municipality_id:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        try:
+            joining.withdraw(found, by=current_user)
+        except joining.JoinError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Die Anfrage ist zurückgezogen."), "success")
+    return redirect(url_for("boerse.entry", cooperation_id=cooperation_id))
+
+
+# --- deciding (Projektleitung) ------------------------------------------------------------------
+
+
+@bp.get("/kooperationen/<int:cooperation_id>/beitrittsanfragen/<int:request_id>")
+@login_required
+def decision(cooperation_id: int, request_id: int) -> Response:
+    """One request with the forms to accept or decline it."""
+    cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
+    found = joining.request_of(cooperation.id, request_id)
+    if found is None:
+        abort(404)
+    accept_form = AcceptForm()
+    accept_form.joined_on.data = max(found.intended_join_on, cooperation.start_date)
+    return render(
+        "boerse/decision.html",
+        cooperation=cooperation,
+        join_request=found,
+        accept_form=accept_form,
+        decline_form=DeclineForm(),
+    )
+
+
+def _decided(cooperation_id: int) -> Response:
+    return redirect(
+        url_for("cooperations.show", cooperation_id=cooperation_id) + "#beitrittsanfragen"
+    )
+
+
+@bp.post("/kooperationen/<int:cooperation_id>/beitrittsanfragen/<int:request_id>/annehmen")
+@login_required
+def accept(cooperation_id: int, request_id: int) -> Response:
+    """Accept: the municipality becomes a partner from the join date."""
+    cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
+    found = joining.request_of(cooperation.id, request_id)
+    if found is None:
+        abort(404)
+    form = AcceptForm()
+    if form.validate_on_submit():
+        try:
+            joining.accept(
+                cooperation,
+                found,
+                joined_on=form.joined_on.data,
+                council_resolution_on=form.council_resolution_on.data,
+                by=current_user,
+            )
+        except joining.JoinError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(m)s ist ab dem %(d)s Partner.",
+                    m=found.municipality.name,
+                    d=_datum(found.joined_on),
+                ),
+                "success",
+            )
+            return _decided(cooperation.id)
+    db.session.rollback()
+    return render(
+        "boerse/decision.html",
+        cooperation=cooperation,
+        join_request=joining.request_of(cooperation.id, request_id),
+        accept_form=form,
+        decline_form=DeclineForm(formdata=None),
+        status=form_status(False),
+    )
+
+
+@bp.post("/kooperationen/<int:cooperation_id>/beitrittsanfragen/<int:request_id>/ablehnen")
+@login_required
+def decline(cooperation_id: int, request_id: int) -> Response:
+    """Decline with a reason."""
+    cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
+    found = joining.request_of(cooperation.id, request_id)
+    if found is None:
+        abort(404)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            joining.decline(cooperation, found, reason=form.reason.data, by=current_user)
+        except joining.JoinError as exc:
+            db.session.rollback()
+            _attach(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Die Anfrage von %(m)s ist abgelehnt.", m=found.municipality.name), "success")
+            return _decided(cooperation.id)
+    accept_form = AcceptForm(formdata=None)
+    return render(
+        "boerse/decision.html",
+        cooperation=cooperation,
+        join_request=found,
+        accept_form=accept_form,
+        decline_form=form,
+        status=form_status(False),
+    )
+
+
+def _datum(value):  # noqa: ANN001, ANN202
+    from flask_babel import format_date
+
+    return format_date(value, "dd.MM.yyyy")
+
+
+@bp.app_template_global("join_requests_of")
+def join_requests_of(cooperation_id: int) -> list:
+    """The cooperation page's list of join requests (its lead sees it)."""
+    return joining.requests_of(cooperation_id)

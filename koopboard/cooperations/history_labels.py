@@ -14,7 +14,7 @@ from koopboard.domain.catalog import (
     Rechtsform,
     Role,
 )
-from koopboard.domain.directory import Visibility
+from koopboard.domain.directory import JoinRequestStatus, Visibility
 from koopboard.domain.keys import KeyKind, format_percent
 from koopboard.domain.milestones import MilestoneStatus, Phase
 from koopboard.domain.notifications import DeliveryMode, EventType
@@ -100,6 +100,11 @@ FIELDS = {
     "seeking_partners": _l("Neue Partner willkommen"),
     "seeking_kreis": _l("Gesucht im Kreis"),
     "seeking_radius_km": _l("Gesucht im Umkreis (km)"),
+    "message": _l("Nachricht"),
+    "intended_join_on": _l("Gewünschter Beitritt"),
+    "requested_by_id": _l("Gestellt von (Nr.)"),
+    "decided_by_id": _l("Entschieden von (Nr.)"),
+    "decision_reason": _l("Begründung"),
 }
 
 MONEY_FIELDS = frozenset({"amount", "net_amount", "vat_amount"})
@@ -122,6 +127,7 @@ VALUES: dict[tuple[str | None, str], type[LabelledEnum]] = {
     ("CostKey", "kind"): KeyKind,  # type: ignore[dict-item]
     ("RecurringCost", "interval"): RecurringInterval,  # type: ignore[dict-item]
     ("CooperationListing", "visibility"): Visibility,
+    ("JoinRequest", "status"): JoinRequestStatus,
 }
 
 

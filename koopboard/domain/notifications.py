@@ -20,6 +20,8 @@ class EventType(LabelledEnum):
     PARTNER_JOINED = "partner.joined"
     PARTNER_LEFT = "partner.left"
     ROLE_GRANTED = "role.granted"
+    JOIN_REQUEST = "join_request"  # asked, accepted, declined, withdrawn (payload "step")
+    DIRECTORY_CONTACT = "directory.contact"
 
     @classmethod
     def _labels(cls) -> dict:
@@ -36,7 +38,14 @@ class EventType(LabelledEnum):
             cls.PARTNER_JOINED: N_("Partnerkommune beigetreten"),
             cls.PARTNER_LEFT: N_("Partnerkommune ausgetreten"),
             cls.ROLE_GRANTED: N_("Rolle vergeben"),
+            cls.JOIN_REQUEST: N_("Beitrittsanfrage"),
+            cls.DIRECTORY_CONTACT: N_("Nachricht aus der Kooperationsbörse"),
         }
+
+
+# Addressed to chosen people (the Projektleitung, or the users of a requesting
+# municipality), not to everyone with a role: their recipients see them without a role.
+PERSONAL_EVENT_TYPES = frozenset({EventType.JOIN_REQUEST.value, EventType.DIRECTORY_CONTACT.value})
 
 
 class DeliveryMode(LabelledEnum):

@@ -13,7 +13,7 @@ from koopboard.models.cost import (
     RecurringCost,
     YearClosing,
 )
-from koopboard.models.directory import CooperationListing, RegisterAssociation
+from koopboard.models.directory import CooperationListing, JoinRequest, RegisterAssociation
 from koopboard.models.history import HistoryEntry
 from koopboard.models.milestone import CalendarFeed, Milestone
 from koopboard.models.municipality import Municipality
@@ -41,6 +41,7 @@ __all__ = [
     "CooperationListing",
     "CooperationPartner",
     "HistoryEntry",
+    "JoinRequest",
     "LoginSession",
     "Membership",
     "Milestone",

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from koopboard.domain.directory import Visibility
+from koopboard.domain.directory import JoinRequestStatus, Visibility
 from koopboard.extensions import db
 from koopboard.models.cooperation import Cooperation
+from koopboard.models.municipality import Municipality
 from koopboard.models.types import UTCDateTime, utcnow
+from koopboard.models.user import User
 
 
 class RegisterAssociation(db.Model):
@@ -83,3 +85,66 @@ class CooperationListing(db.Model):
 
     def __str__(self) -> str:
         return "Eintrag in der Kooperationsbörse"
+
+
+class JoinRequest(db.Model):
+    """A municipality asks to join a cooperation; its Projektleitung accepts or declines.
+
+    One open request per municipality and cooperation (a partial unique index); a declined
+    or withdrawn one may be made again. Audited: every step is in the cooperation's history."""
+
+    __tablename__ = "join_request"
+    __table_args__ = (
+        Index(
+            "uq_join_request_open",
+            "cooperation_id",
+            "municipality_id",
+            unique=True,
+            postgresql_where=text("status = 'offen'"),
+            sqlite_where=text("status = 'offen'"),
+        ),
+        Index("ix_join_request_cooperation_status", "cooperation_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperation_id: Mapped[int] = mapped_column(ForeignKey("cooperation.id", ondelete="CASCADE"))
+    municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    message: Mapped[str] = mapped_column(Text)
+    intended_join_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[JoinRequestStatus] = mapped_column(
+        Enum(
+            JoinRequestStatus,
+            name="join_request_status",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda members: [m.value for m in members],
+            validate_strings=True,
+        ),
+        default=JoinRequestStatus.OPEN,
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    joined_on: Mapped[date | None] = mapped_column(Date)
+    council_resolution_on: Mapped[date | None] = mapped_column(Date)
+
+    municipality: Mapped[Municipality] = relationship(lazy="joined")
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+
+    history_exclude = frozenset()
+
+    def history_cooperation_id(self) -> int | None:
+        return self.cooperation_id
+
+    def __str__(self) -> str:
+        name = self.municipality.name if self.municipality else self.municipality_id
+        return f"Beitrittsanfrage von {name}"

@@ -12,14 +12,15 @@ from decimal import Decimal
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 
 from koopboard.domain.milestones import MilestoneStatus
-from koopboard.domain.notifications import EventType
+from koopboard.domain.notifications import PERSONAL_EVENT_TYPES, EventType
 from koopboard.extensions import db
 from koopboard.i18n import format_day, format_money, quote
 from koopboard.models import Cooperation, Membership, NotificationDelivery, NotificationEvent
 from koopboard.models.types import utcnow
+from koopboard.notifications.delivery.rendering import describe as sentence
 
 PAGE_SIZE = 20
 
@@ -45,17 +46,22 @@ class Page:
 
 
 def _visible(user_id: int) -> Select:
-    """The user's deliveries of cooperations they still have a role in."""
+    """The user's deliveries of cooperations they still have a role in, and those
+    addressed to them personally (a join request's answer reaches a municipality without one)."""
     return (
         select(NotificationDelivery.id)
         .join(NotificationEvent, NotificationEvent.id == NotificationDelivery.event_id)
-        .join(
+        .outerjoin(
             Membership,
             (Membership.cooperation_id == NotificationEvent.cooperation_id)
             & (Membership.user_id == user_id),
         )
-        .where(NotificationDelivery.user_id == user_id)
+        .where(NotificationDelivery.user_id == user_id, _role_or_personal())
     )
+
+
+def _role_or_personal():  # noqa: ANN202
+    return or_(Membership.id.is_not(None), NotificationEvent.event_type.in_(PERSONAL_EVENT_TYPES))
 
 
 def unread_count(user_id: int) -> int:
@@ -99,12 +105,16 @@ def describe(event: NotificationEvent) -> str:
         change = _("fällig am %(d)s", d=_date(payload["due_date"]))
     elif event.event_type == EventType.COST_REJECTED and payload.get("reason"):
         change = _("Grund: %(r)s", r=payload["reason"])
+    elif event.event_type in PERSONAL_EVENT_TYPES:
+        change = sentence(event)
     else:
         change = ""
     return " – ".join(part for part in (text, change) if part)
 
 
 def _url(event: NotificationEvent) -> str:
+    if event.event_type in PERSONAL_EVENT_TYPES and (event.payload or {}).get("page"):
+        return str(event.payload["page"])
     if event.record_type == "Milestone":
         return url_for(
             "milestones.show", cooperation_id=event.cooperation_id, milestone_id=event.record_id
@@ -132,11 +142,11 @@ def page_of(user_id: int, number: int) -> Page:
         select(NotificationDelivery, NotificationEvent, Cooperation.title)
         .join(NotificationEvent, NotificationEvent.id == NotificationDelivery.event_id)
         .join(Cooperation, Cooperation.id == NotificationEvent.cooperation_id)
-        .join(
+        .outerjoin(
             Membership,
             (Membership.cooperation_id == Cooperation.id) & (Membership.user_id == user_id),
         )
-        .where(NotificationDelivery.user_id == user_id)
+        .where(NotificationDelivery.user_id == user_id, _role_or_personal())
         .order_by(NotificationEvent.created_at.desc(), NotificationDelivery.id.desc())
         .limit(PAGE_SIZE + 1)
         .offset((number - 1) * PAGE_SIZE)

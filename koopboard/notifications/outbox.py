@@ -45,6 +45,15 @@ def recipients(event: NotificationEvent) -> list[int]:
     return list(db.session.scalars(stmt))
 
 
+def _chosen(user_ids: list[int], actor_id: int | None) -> list[int]:
+    if not user_ids:
+        return []
+    stmt = select(User.id).where(User.id.in_(user_ids), User.is_active_account.is_(True))
+    if actor_id is not None:
+        stmt = stmt.where(User.id != actor_id)
+    return list(db.session.scalars(stmt.order_by(User.id)))
+
+
 def modes_for(user_ids: list[int], event_type: str, cooperation_id: int) -> dict[int, str]:
     """``preferences.mode_for`` for many users in two queries (an event may reach hundreds)."""
     if len(user_ids) <= 3:
@@ -78,12 +87,15 @@ def modes_for(user_ids: list[int], event_type: str, cooperation_id: int) -> dict
     }
 
 
-def publish(event: NotificationEvent) -> list[NotificationDelivery]:
-    """Store the event and its deliveries in the caller's transaction (the caller commits)."""
+def publish(event: NotificationEvent, *, to: list[int] | None = None) -> list[NotificationDelivery]:
+    """Store the event and its deliveries in the caller's transaction (the caller commits).
+
+    ``to`` addresses chosen users (active ones, never the actor) instead of everyone with
+    a role in the cooperation."""
     db.session.add(event)
     db.session.flush()
     deliveries = []
-    user_ids = recipients(event)
+    user_ids = recipients(event) if to is None else _chosen(to, event.actor_id)
     modes = modes_for(user_ids, event.event_type, event.cooperation_id)
     for user_id in user_ids:
         mode = modes[user_id]

@@ -780,6 +780,45 @@ ROUTES: dict[str, list[Call]] = {
     "boerse.entry": [
         Call("GET", COOP.replace("/kooperationen/", "/kooperationsboerse/"), signed_in(404)),
     ],
+    "boerse.contact": [
+        Call("GET", "/kooperationsboerse/{coop}/kontakt", signed_in(404)),
+        Call(
+            "POST",
+            "/kooperationsboerse/{coop}/kontakt",
+            signed_in(404),
+            data=lambda w, v: {"message": "Hallo"},
+        ),
+    ],
+    "boerse.request_join": [
+        Call("GET", "/kooperationsboerse/{coop}/beitritt", signed_in(404)),
+        Call(
+            "POST",
+            "/kooperationsboerse/{coop}/beitritt",
+            signed_in(404),
+            data=lambda w, v: {"message": "Hallo", "intended_join_on": "2026-01-01"},
+        ),
+    ],
+    "boerse.withdraw": [
+        Call("POST", "/kooperationsboerse/{coop}/beitritt/987654/zurueckziehen", signed_in(404))
+    ],
+    # No request exists: the lead learns that (404), the other roles may not decide (403).
+    "boerse.decision": [coop_call("GET", COOP + "/beitrittsanfragen/987654", change_a(404))],
+    "boerse.accept": [
+        coop_call(
+            "POST",
+            COOP + "/beitrittsanfragen/987654/annehmen",
+            change_a(404),
+            data=lambda w, v: {"joined_on": "2026-01-01"},
+        )
+    ],
+    "boerse.decline": [
+        coop_call(
+            "POST",
+            COOP + "/beitrittsanfragen/987654/ablehnen",
+            change_a(404),
+            data=lambda w, v: {"reason": "Nein"},
+        )
+    ],
     "boerse.register_entry": [Call("GET", "/kooperationsboerse/verband/000000000", everyone(404))],
     "boerse.publish": [
         coop_call("GET", COOP + "/boerse", change_a(200)),

@@ -50,6 +50,8 @@ def base_url() -> str:
 def link_for(event: NotificationEvent) -> str:
     """The page the event is about, as an absolute URL."""
     coop = f"{base_url()}/kooperationen/{event.cooperation_id}"
+    if page := (event.payload or {}).get("page"):  # join requests and contact messages
+        return f"{base_url()}{page}"
     if event.record_type == "Milestone":
         return f"{coop}/meilensteine/{event.record_id}"
     if event.record_type == "Cost":
@@ -120,6 +122,16 @@ def describe(event: NotificationEvent) -> str:
             m=p.get("municipality", ""),
             d=_datum(p.get("left_on")),
         )
+    if kind == EventType.JOIN_REQUEST:
+        return _join_request_sentence(p)
+    if kind == EventType.DIRECTORY_CONTACT:
+        return _(
+            "%(u)s (%(m)s, %(e)s) schreibt Ihnen über die Kooperationsbörse: %(t)s",
+            u=p.get("sender", ""),
+            m=p.get("municipality", ""),
+            e=p.get("email", ""),
+            t=p.get("message", ""),
+        )
     if kind == EventType.ROLE_GRANTED:
         return _(
             "%(u)s hat in der Kooperation die Rolle „%(r)s“ erhalten.",
@@ -145,6 +157,31 @@ def describe(event: NotificationEvent) -> str:
         )
     name = label(kind)
     return f"{name}: {title}" if title else name
+
+
+def _join_request_sentence(p: dict[str, Any]) -> str:
+    municipality = p.get("municipality", "")
+    step = p.get("step")
+    if step == "accepted":
+        return _(
+            "Die Beitrittsanfrage von %(m)s wurde angenommen: Beitritt am %(d)s.",
+            m=municipality,
+            d=_datum(p.get("joined_on")),
+        )
+    if step == "declined":
+        return _(
+            "Die Beitrittsanfrage von %(m)s wurde abgelehnt. Begründung: %(r)s",
+            m=municipality,
+            r=p.get("reason", ""),
+        )
+    if step == "withdrawn":
+        return _("%(m)s hat die Beitrittsanfrage zurückgezogen.", m=municipality)
+    return _(
+        "%(m)s möchte der Kooperation zum %(d)s beitreten. Nachricht: %(t)s",
+        m=municipality,
+        d=_datum(p.get("intended_join_on")),
+        t=p.get("message", ""),
+    )
 
 
 def _eur(value: str | None) -> str:
