@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from koopboard.admin import bp as admin_bp
     from koopboard.auth.views import bp as auth_bp
     from koopboard.boerse import bp as boerse_bp
+    from koopboard.check import bp as check_bp
     from koopboard.cooperations import bp as cooperations_bp
     from koopboard.costs import bp as costs_bp
     from koopboard.devmail import bp as devmail_bp
@@ -98,5 +99,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(boerse_bp)
+    app.register_blueprint(check_bp)
     if app.config["KOOP_ENV"] == "development" or app.config.get("DEV_MAIL_VIEW"):
         app.register_blueprint(devmail_bp)

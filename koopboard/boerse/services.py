@@ -154,7 +154,7 @@ def _active_partner(today: date) -> Any:
     return or_(CooperationPartner.left_on.is_(None), CooperationPartner.left_on > today)
 
 
-def _entries(visibilities: tuple[Visibility, ...], today: date) -> Any:
+def entries_query(visibilities: tuple[Visibility, ...], today: date) -> Any:
     """Every visible entry with the columns the filters and the result rows need."""
     partner_count = (
         select(func.count(CooperationPartner.id))
@@ -239,7 +239,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def search(filters: Filters, *, signed_in: bool, today: date) -> SearchResult:
     """One page of matching entries, their total, and distances from ``filters.origin``."""
-    entries = _entries(Visibility.visible_to(signed_in=signed_in), today)
+    entries = entries_query(Visibility.visible_to(signed_in=signed_in), today)
     c = entries.c
     conditions: list[Any] = []
     if filters.kind in (KIND_COOPERATION, KIND_REGISTER):
@@ -307,7 +307,7 @@ def search(filters: Filters, *, signed_in: bool, today: date) -> SearchResult:
         .offset(offset)
     ).all()
     result = SearchResult(
-        entries=[_entry(row) for row in rows],
+        entries=[entry_from_row(row) for row in rows],
         total=total,
         page=page,
         pages=pages,
@@ -315,7 +315,7 @@ def search(filters: Filters, *, signed_in: bool, today: date) -> SearchResult:
         ranked=rank is not None and not by_distance,
         by_distance=by_distance,
     )
-    _attach_partner_names(result.entries, today)
+    attach_partner_names(result.entries, today)
     return result
 
 
@@ -325,7 +325,7 @@ def _point(municipality: Municipality | None) -> Point | None:
     return Point.of(municipality.breitengrad, municipality.laengengrad)
 
 
-def _entry(row: Any) -> Entry:
+def entry_from_row(row: Any) -> Entry:
     m = row._mapping
     return Entry(
         kind=m["kind"],
@@ -351,7 +351,7 @@ def _entry(row: Any) -> Entry:
     )
 
 
-def _attach_partner_names(entries: list[Entry], today: date) -> None:
+def attach_partner_names(entries: list[Entry], today: date) -> None:
     """The page's cooperations get their active partners' names (one query)."""
     by_id = {int(e.key): e for e in entries if e.kind == KIND_COOPERATION}
     if not by_id:
@@ -380,7 +380,7 @@ def register_entry(ars: str, *, today: date) -> Entry | None:
 
 
 def _one(kind: str, key: str, *, signed_in: bool, today: date) -> Entry | None:
-    entries = _entries(Visibility.visible_to(signed_in=signed_in), today)
+    entries = entries_query(Visibility.visible_to(signed_in=signed_in), today)
     row = db.session.execute(
         select(*entries.c, null().label("distance_km")).where(
             entries.c.kind == kind, entries.c.key == key
@@ -388,8 +388,8 @@ def _one(kind: str, key: str, *, signed_in: bool, today: date) -> Entry | None:
     ).first()
     if row is None:
         return None
-    entry = _entry(row)
-    _attach_partner_names([entry], today)
+    entry = entry_from_row(row)
+    attach_partner_names([entry], today)
     return entry
 
 

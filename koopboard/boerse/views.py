@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
+from wtforms.fields.choices import SelectChoice
 
 from koopboard.boerse import joining, publishing, services
 from koopboard.boerse.forms import (
@@ -45,10 +46,10 @@ def _filter_form() -> DirectoryFilterForm:
     form = DirectoryFilterForm(formdata=MultiDict(request.args) if request.args else None)
     pairs = services.kreise_by_land()
     lands = sorted({land for land, _k in pairs})
-    form.land.choices = [("", _("alle")), *((land, land) for land in lands)]
+    form.land.choices = [SelectChoice("", _("alle")), *(SelectChoice(x, x) for x in lands)]
     chosen_land = form.land.data if form.land.data in lands else None
     kreise = sorted({k for land, k in pairs if chosen_land in (None, land)})
-    form.kreis.choices = [("", _("alle")), *((k, k) for k in kreise)]
+    form.kreis.choices = [SelectChoice("", _("alle")), *(SelectChoice(k, k) for k in kreise)]
     return form
 
 

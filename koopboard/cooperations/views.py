@@ -23,7 +23,7 @@ from koopboard.cooperations.forms import (
     RoleForm,
 )
 from koopboard.cooperations.history_labels import history_field, history_value
-from koopboard.domain.catalog import Role
+from koopboard.domain.catalog import Handlungsfeld, Role
 from koopboard.extensions import db, htmx
 from koopboard.models import Cooperation, CooperationPartner, Membership
 from koopboard.web import form_status, render
@@ -102,6 +102,9 @@ def create() -> Response:
     form = CooperationForm()
     if request.method == "GET":
         form.status.data = "anbahnung"
+        # The Kooperations-Check's "Kooperation anlegen" names the Handlungsfeld.
+        if request.args.get("handlungsfeld") in {h.value for h in Handlungsfeld}:
+            form.handlungsfeld.data = request.args["handlungsfeld"]
     if form.validate_on_submit():
         try:
             cooperation = services.create_cooperation(_data(form), by=current_user)

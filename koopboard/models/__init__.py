@@ -1,5 +1,6 @@
 """All models, importable from one place (Alembic sees them through this module)."""
 
+from koopboard.models.check import KoopCheck
 from koopboard.models.cooperation import Cooperation, CooperationPartner, Membership
 from koopboard.models.cost import (
     Cost,
@@ -42,6 +43,7 @@ __all__ = [
     "CooperationPartner",
     "HistoryEntry",
     "JoinRequest",
+    "KoopCheck",
     "LoginSession",
     "Membership",
     "Milestone",

@@ -819,6 +819,19 @@ ROUTES: dict[str, list[Call]] = {
             data=lambda w, v: {"reason": "Nein"},
         )
     ],
+    # --- Kooperations-Check: the user's own municipality's, never another's; not the admin's
+    "check.fill": [
+        Call("GET", "/kooperations-check/", signed_in(200, admin=403)),
+        Call("POST", "/kooperations-check/", signed_in(400, admin=403), data=lambda w, v: {}),
+    ],
+    "check.result": [
+        Call("GET", "/kooperations-check/ergebnis", signed_in("/kooperations-check/", admin=403))
+    ],
+    "check.history": [Call("GET", "/kooperations-check/versionen", signed_in(200, admin=403))],
+    "check.show_version": [
+        Call("GET", "/kooperations-check/versionen/1", signed_in(404, admin=403))
+    ],
+    "check.overview": [Call("GET", "/kooperations-check/uebersicht", signed_in(403, admin=200))],
     "boerse.register_entry": [Call("GET", "/kooperationsboerse/verband/000000000", everyone(404))],
     "boerse.publish": [
         coop_call("GET", COOP + "/boerse", change_a(200)),

@@ -1,0 +1,62 @@
+"""The Kooperations-Check form: the seven questions with answers that fit each."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from koopboard.cooperations.forms import _choices
+from koopboard.domain.catalog import Handlungsfeld
+from koopboard.domain.check import QUESTIONS, Scale
+
+CHOOSE = _l("Bitte wählen Sie eine Antwort.")
+YES_NO = [SelectChoice("ja", _l("ja")), SelectChoice("nein", _l("nein"))]
+
+
+def _max(n: int) -> Length:
+    return Length(max=n, message=_l("Höchstens %(max)d Zeichen.", max=n))
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes (a fieldset with one label per box)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CheckForm(FlaskForm):
+    """The seed's checklist, question by question (labels are the questions themselves)."""
+
+    q1_fields = CheckboxesField(
+        _l(QUESTIONS[0]), choices=_choices(Handlungsfeld), validators=[Optional()]
+    )
+    q1_text = TextAreaField(
+        _l("Weitere Bereiche oder Erläuterung"), validators=[Optional(), _max(2000)]
+    )
+    q2 = RadioField(_l(QUESTIONS[1]), choices=_choices(Scale), validators=[InputRequired(CHOOSE)])
+    q3 = RadioField(_l(QUESTIONS[2]), choices=YES_NO, validators=[InputRequired(CHOOSE)])
+    q3_fields = CheckboxesField(
+        _l("In welchen Handlungsfeldern?"), choices=_choices(Handlungsfeld), validators=[Optional()]
+    )
+    q3_partners = StringField(
+        _l("Mit welchen Kommunen?"),
+        validators=[Optional(), _max(1000)],
+        description=_l("Namen oder AGS, durch Komma getrennt, wie im Gemeindeverzeichnis."),
+    )
+    q4 = RadioField(_l(QUESTIONS[3]), choices=_choices(Scale), validators=[InputRequired(CHOOSE)])
+    q5 = RadioField(_l(QUESTIONS[4]), choices=YES_NO, validators=[InputRequired(CHOOSE)])
+    q5_text = StringField(_l("Welche Gesprächskreise?"), validators=[Optional(), _max(1000)])
+    q6 = RadioField(_l(QUESTIONS[5]), choices=YES_NO, validators=[InputRequired(CHOOSE)])
+    q6_text = StringField(_l("Welche Informationsangebote?"), validators=[Optional(), _max(1000)])
+    q7 = RadioField(_l(QUESTIONS[6]), choices=YES_NO, validators=[InputRequired(CHOOSE)])
+    q7_text = TextAreaField(
+        _l("Welche Kooperationen?"),
+        validators=[Optional(), _max(2000)],
+        description=_l(
+            "Freitext; Kooperationen aus der Kooperationsbörse schlägt das Ergebnis vor."
+        ),
+    )

@@ -1,0 +1,207 @@
+"""The Kooperations-Check: save a version, read versions, suggest partners, count.
+
+A municipality's answers are seen only by its own users (and, as counts per Land and
+Kreis, by the platform admin). The view owns the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import Float, and_, cast, func, null, or_, select
+
+from koopboard.boerse.services import (
+    KIND_COOPERATION,
+    Entry,
+    attach_partner_names,
+    distance_sql,
+    entries_query,
+    entry_from_row,
+)
+from koopboard.domain.catalog import Handlungsfeld
+from koopboard.domain.check import Answers, suggested_fields
+from koopboard.domain.directory import Visibility
+from koopboard.domain.geo import Point, bounding_box
+from koopboard.extensions import db
+from koopboard.models import CooperationPartner, KoopCheck, Municipality, User
+
+NEARBY_KM = 25
+SUGGESTIONS_MAX = 20
+
+
+class CheckError(ValueError):
+    """A German message for the user; ``field`` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def latest(municipality_id: int) -> KoopCheck | None:
+    """The municipality's newest version, or None."""
+    return db.session.scalar(
+        select(KoopCheck)
+        .where(KoopCheck.municipality_id == municipality_id)
+        .order_by(KoopCheck.version.desc())
+        .limit(1)
+    )
+
+
+def versions(municipality_id: int) -> list[KoopCheck]:
+    """Every version, newest first, with who saved it when."""
+    return list(
+        db.session.scalars(
+            select(KoopCheck)
+            .where(KoopCheck.municipality_id == municipality_id)
+            .order_by(KoopCheck.version.desc())
+        )
+    )
+
+
+def version(municipality_id: int, number: int) -> KoopCheck | None:
+    return db.session.scalar(
+        select(KoopCheck).where(
+            KoopCheck.municipality_id == municipality_id, KoopCheck.version == number
+        )
+    )
+
+
+def resolve_partners(text: str) -> tuple[list[Municipality], list[str]]:
+    """Municipalities named by AGS or exact name, one per line or comma; and what is unknown."""
+    found: list[Municipality] = []
+    unknown: list[str] = []
+    for part in [p.strip() for p in (text or "").replace("\n", ",").split(",")]:
+        if not part:
+            continue
+        if part.isdigit() and len(part) == 8:
+            m = db.session.scalar(select(Municipality).where(Municipality.ags == part))
+        else:
+            m = db.session.scalar(
+                select(Municipality)
+                .where(func.lower(Municipality.name) == part.lower())
+                .order_by(func.coalesce(Municipality.population, 0).desc())
+                .limit(1)
+            )
+        if m is None:
+            unknown.append(part)
+        elif m not in found:
+            found.append(m)
+    return found, unknown
+
+
+def names_of(ags: tuple[str, ...]) -> list[str]:
+    """The names of the municipalities with these AGS, by name."""
+    if not ags:
+        return []
+    query = select(Municipality.name).where(Municipality.ags.in_(ags)).order_by(Municipality.name)
+    return list(db.session.scalars(query))
+
+
+def save(user: User, answers: Answers) -> KoopCheck:
+    """A new version for the user's municipality (earlier ones stay readable)."""
+    if user.municipality_id is None:
+        raise CheckError(_("Den Kooperations-Check füllen Beschäftigte einer Kommune aus."))
+    current = db.session.scalar(
+        select(func.max(KoopCheck.version)).where(KoopCheck.municipality_id == user.municipality_id)
+    )
+    row = KoopCheck(
+        municipality_id=user.municipality_id,
+        version=(current or 0) + 1,
+        author_id=user.id,
+        answers=answers.to_json(),
+        ready=answers.ready,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+@dataclass
+class Result:
+    fields: list[Handlungsfeld]
+    suggestions: list[Entry]
+    partners: list[Municipality]  # Q3: whom the municipality already works with
+
+
+def result(municipality: Municipality, answers: Answers, *, today: date) -> Result:
+    """Suggested fields; published cooperations and register associations in the same
+    Kreis or within 25 km in those fields, nearest first."""
+    fields = suggested_fields(answers)
+    partners = list(
+        db.session.scalars(
+            select(Municipality).where(Municipality.ags.in_(answers.q3_partners or ("",)))
+        )
+    )
+    return Result(fields, suggestions(municipality, fields, today=today), partners)
+
+
+def suggestions(
+    municipality: Municipality, fields: list[Handlungsfeld], *, today: date
+) -> list[Entry]:
+    """Entries in ``fields`` of the same Kreis or within 25 km, nearest first (one query)."""
+    if not fields:
+        return []
+    entries = entries_query(Visibility.visible_to(signed_in=True), today)
+    c = entries.c
+    origin = Point.of(municipality.breitengrad, municipality.laengengrad)
+    near = c.kreis == municipality.kreis
+    distance = None
+    if origin is not None:
+        distance = distance_sql(c.lat, c.lon, origin)
+        box = bounding_box(origin, NEARBY_KM)
+        within = and_(
+            cast(c.lat, Float).between(box.min_lat, box.max_lat),
+            cast(c.lon, Float).between(box.min_lon, box.max_lon),
+            distance <= NEARBY_KM,
+        )
+        near = or_(near, within)
+    own = select(CooperationPartner.cooperation_id).where(
+        CooperationPartner.municipality_id == municipality.id
+    )
+    query = (
+        select(*c, (distance if distance is not None else null()).label("distance_km"))
+        .where(c.handlungsfeld.in_([f.value for f in fields]), near)
+        .where(or_(c.kind != KIND_COOPERATION, c.cooperation_id.not_in(own)))
+        .order_by(*(x for x in (distance, c.title) if x is not None))
+        .limit(SUGGESTIONS_MAX)
+    )
+    found = [entry_from_row(row) for row in db.session.execute(query)]
+    attach_partner_names(found, today)
+    return found
+
+
+@dataclass(frozen=True)
+class AggregateRow:
+    land: str
+    kreis: str
+    municipalities: int  # that filled the check
+    ready: int  # of those, ready to cooperate (Q4)
+    fields: dict[str, int]  # Handlungsfeld → municipalities naming it (Q1)
+
+
+def aggregate() -> list[AggregateRow]:
+    """Counts per Land and Kreis over each municipality's latest version: never answers."""
+    newest = (
+        select(KoopCheck.municipality_id, func.max(KoopCheck.version).label("version"))
+        .group_by(KoopCheck.municipality_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Municipality.land, Municipality.kreis, KoopCheck.ready, KoopCheck.answers)
+        .join(newest, newest.c.municipality_id == KoopCheck.municipality_id)
+        .join(Municipality, Municipality.id == KoopCheck.municipality_id)
+        .where(KoopCheck.version == newest.c.version)
+        .order_by(Municipality.land, Municipality.kreis)
+    ).all()
+    table: dict[tuple[str, str], AggregateRow] = {}
+    for land, kreis, ready, answers in rows:
+        row = table.setdefault((land, kreis), AggregateRow(land, kreis, 0, 0, {}))
+        fields = dict(row.fields)
+        for field in Answers.from_json(answers).q1_fields:
+            fields[field] = fields.get(field, 0) + 1
+        table[(land, kreis)] = AggregateRow(
+            land, kreis, row.municipalities + 1, row.ready + (1 if ready else 0), fields
+        )
+    return list(table.values())
