@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from koopboard.auth.services import create_user
+from koopboard.boerse import demo as boerse_demo
 from koopboard.cooperations.services import CooperationData, add_partner, create_cooperation
 from koopboard.costs.books import services as cost_books
 from koopboard.costs.keys import services as cost_keys
@@ -64,6 +65,8 @@ def load_demo() -> Iterator[str]:
     yield f"  {ADMIN[0]:<34} Betreiber (Plattform-Admin)"
     for email, _name, town, role in USERS:
         yield f"  {email:<34} {role.label} ({town})"
+    for email, what in boerse_demo.login_lines():
+        yield f"  {email:<34} {what}"
 
 
 def _create(municipalities: dict[str, Municipality]) -> None:
@@ -105,6 +108,7 @@ def _create(municipalities: dict[str, Municipality]) -> None:
     db.session.flush()
     _milestones(cooperation, lead, municipalities)
     _costs(cooperation, users, municipalities)
+    boerse_demo.load(cooperation, DEMO_PASSWORD)
 
 
 def _milestones(cooperation, lead: User, municipalities: dict[str, Municipality]) -> None:  # noqa: ANN001
