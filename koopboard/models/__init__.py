@@ -12,6 +12,7 @@ from koopboard.models.cost import (
     CostShare,
     Payment,
     RecurringCost,
+    StatementTerms,
     YearClosing,
 )
 from koopboard.models.directory import CooperationListing, JoinRequest, RegisterAssociation
@@ -58,5 +59,6 @@ __all__ = [
     "NotificationSettings",
     "Payment",
     "User",
+    "StatementTerms",
     "YearClosing",
 ]

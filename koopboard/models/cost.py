@@ -348,6 +348,31 @@ class YearClosing(db.Model):
         return f"Jahresabschluss {self.budget_year}"
 
 
+class StatementTerms(db.Model):
+    """What the statements of a budget year ask for: due date and Kassenzeichen."""
+
+    __tablename__ = "statement_terms"
+    __table_args__ = (UniqueConstraint("cooperation_id", "budget_year", name="uq_statement_terms"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cooperation_id: Mapped[int] = mapped_column(
+        ForeignKey("cooperation.id", ondelete="CASCADE"), index=True
+    )
+    budget_year: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(60), default="")  # Kassenzeichen
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    history_exclude = frozenset({"version"})
+
+    def history_cooperation_id(self) -> int | None:
+        return self.cooperation_id
+
+    def __str__(self) -> str:
+        return f"Zahlungsangaben {self.budget_year}"
+
+
 class RecurringInterval(StrEnum):
     """How often a recurring cost falls due."""
 

@@ -36,6 +36,13 @@ class Municipality(db.Model):
     laengengrad: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     # Its Gemeindeverband's key (ARS without the Gemeinde part, 9 digits): Amt, Samtgemeinde, ...
     verband: Mapped[str | None] = mapped_column(String(9))
+    # Letterhead and bank details for the statements it sends as paying office, entered
+    # once per municipality by its Kämmerei (not from the register).
+    letter_address: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    letter_contact: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    iban: Mapped[str] = mapped_column(String(34), default="", server_default="")
+    bic: Mapped[str] = mapped_column(String(11), default="", server_default="")
+    bank_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     history_exclude = frozenset()
 

@@ -1231,6 +1231,20 @@ ROUTES: dict[str, list[Call]] = {
             prepare=lambda w: {"mun": w.municipality_ids["A"]},
         ),
     ],
+    # Sammelabrechnung and the statements' details (tests/web/test_cost_statement_letterhead.py).
+    "costs.statement_all": [
+        cost_call("GET", COSTS + "/abrechnung/2026/alle.pdf", read_a()),
+        cost_call("GET", COSTS + "/abrechnung/2026/alle.xlsx", read_a()),
+    ],
+    "costs.statement_details": [
+        cost_call("GET", COSTS + "/abrechnung/2026/angaben", book_a(200)),
+        cost_call(
+            "POST",
+            COSTS + "/abrechnung/2026/angaben",
+            book_a(COSTS + "/"),
+            data=lambda w, v: {"reference": f"KZ-{v['n']}", "version": ""},
+        ),
+    ],
     # Printable statement and its PDF (amounts checked in tests/web/test_cost_statement.py).
     "costs.statement_page": [
         cost_call(

@@ -232,6 +232,77 @@ def xlsx_bytes(
     payments: Sequence[Payment],
 ) -> bytes:
     """The XLSX file's content: one sheet "Abrechnung <year>", streamed row by row."""
+    return _book([(f"Abrechnung {year}", (cooperation, year, balance, lines, payments))])
+
+
+def xlsx_all_bytes(
+    cooperation: Cooperation,
+    year: int,
+    parts: Sequence[tuple[PartnerBalance, Sequence[StatementLine], Sequence[Payment]]],
+) -> bytes:
+    """The Sammelabrechnung: one sheet per partner, named after it (Excel allows 31 chars)."""
+    sheets = []
+    used: set[str] = set()
+    for balance, lines, payments in parts:
+        name = re.sub(r"[\\/*?:\[\]]", "-", balance.municipality.name)[:31]
+        while name in used:  # two partners of the same name: the AGS tells them apart
+            name = f"{name[:22]} {balance.municipality.ags}"
+        used.add(name)
+        sheets.append((name, (cooperation, year, balance, lines, payments)))
+    return _book(sheets)
+
+
+def _book(sheets: Sequence[tuple[str, tuple]]) -> bytes:
+    """A workbook with the given statement sheets."""
+    out = io.BytesIO()
+    count = len(sheets)
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.'
+        'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for i in range(1, count + 1)
+    )
+    static = dict(_STATIC)
+    static["[Content_Types].xml"] = static["[Content_Types].xml"].replace(
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
+        'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>',
+        overrides,
+    )
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, count + 1)
+    )
+    static["xl/_rels/workbook.xml.rels"] = (
+        f'{_XML}<Relationships xmlns="{_PKG}/relationships">{rels}'
+        f'<Relationship Id="rId{count + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
+        "</Relationships>"
+    )
+    entries = "".join(
+        f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>'
+        for i, (name, _) in enumerate(sheets, 1)
+    )
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+        for name, content in static.items():
+            book.writestr(name, content)
+        book.writestr(
+            "xl/workbook.xml",
+            f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{entries}'
+            "</sheets></workbook>",
+        )
+        for i, (_name, args) in enumerate(sheets, 1):
+            _write_sheet(book, f"xl/worksheets/sheet{i}.xml", *args)
+    return out.getvalue()
+
+
+def _write_sheet(
+    book: zipfile.ZipFile,
+    path: str,
+    cooperation: Cooperation,
+    year: int,
+    balance: PartnerBalance,
+    lines: Sequence[StatementLine],
+    payments: Sequence[Payment],
+) -> None:
+    """One partner's statement as a worksheet, streamed row by row."""
     who = balance.municipality
     paid = payment_rows(balance, payments)
     totals = _totals(balance)
@@ -246,34 +317,23 @@ def xlsx_bytes(
         f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>'
         for i, width in enumerate(_WIDTHS, 1)
     )
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
-        for name, content in _STATIC.items():
-            book.writestr(name, content)
-        book.writestr(
-            "xl/workbook.xml",
-            f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>'
-            f'<sheet name={quoteattr(f"Abrechnung {year}")} sheetId="1" r:id="rId1"/>'
-            "</sheets></workbook>",
+    with book.open(path, "w", force_zip64=True) as sheet:
+        sheet.write(
+            f'{_XML}<worksheet xmlns="{_MAIN}"><dimension ref="A1:G{last}"/>'
+            f"<cols>{cols}</cols><sheetData>{''.join(head)}".encode()
         )
-        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            sheet.write(
-                f'{_XML}<worksheet xmlns="{_MAIN}"><dimension ref="A1:G{last}"/>'
-                f"<cols>{cols}</cols><sheetData>{''.join(head)}".encode()
-            )
-            for chunk in _line_rows(year, lines, 6):
-                sheet.write(chunk.encode())
-            number = 6 + len(lines) + 1
-            tail = [_row(number, PAYMENT_HEADER, [_BOLD] * 4)]
-            for day, text, amount in paid:
-                number += 1
-                tail.append(_row(number, [year, day, text, amount], [0, _DATE, 0, _EURO]))
+        for chunk in _line_rows(year, lines, 6):
+            sheet.write(chunk.encode())
+        number = 6 + len(lines) + 1
+        tail = [_row(number, PAYMENT_HEADER, [_BOLD] * 4)]
+        for day, text, amount in paid:
             number += 1
-            for label, value in totals:
-                number += 1
-                tail.append(_row(number, [label, value], [_BOLD, _EURO]))
-            sheet.write(f"{''.join(tail)}</sheetData></worksheet>".encode())
-    return out.getvalue()
+            tail.append(_row(number, [year, day, text, amount], [0, _DATE, 0, _EURO]))
+        number += 1
+        for label, value in totals:
+            number += 1
+            tail.append(_row(number, [label, value], [_BOLD, _EURO]))
+        sheet.write(f"{''.join(tail)}</sheetData></worksheet>".encode())
 
 
 def _line_rows(year: int, lines: Sequence[StatementLine], first: int) -> Iterator[str]:

@@ -21,7 +21,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.pdfgen.canvas import Canvas
 
-from koopboard.costs.statements.services import Statement
+from koopboard.costs.statements.services import Statement, payment_details
 from koopboard.domain.money import format_eur
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -235,6 +235,17 @@ def _blocks(s: Statement) -> list[Block]:
         ink.font(BOLD, 15)
         ink.left(MARGIN, top - 18, pdf_text(f"Abrechnung {s.year}: {who.name}"))
 
+    office = s.office
+    if office is not None and (office.letter_address or office.letter_contact):
+        sender = [office.name, *office.letter_address.splitlines(), office.letter_contact]
+        sender = [pdf_text(line) for line in sender if line.strip()]
+
+        def letterhead(ink: Ink, top: float) -> None:
+            ink.font(FONT, 8)
+            for i, line in enumerate(sender):
+                ink.right(PAGE_WIDTH - MARGIN, top - 9 - 10 * i, line)
+
+        blocks.append(Block(10.0 * len(sender) + 8, letterhead))
     blocks.append(Block(28.0, title))
     blocks += _pairs(
         [
@@ -247,6 +258,10 @@ def _blocks(s: Statement) -> list[Block]:
     )
     blocks.append(_heading("Saldo", need=90.0))
     blocks += _amounts(s.totals)
+    payment = payment_details(s)
+    if payment:
+        blocks.append(_heading("Zahlungsangaben", need=70.0))
+        blocks += _pairs([(label, pdf_text(value)) for label, value in payment])
 
     def rule(ink: Ink, top: float) -> None:
         ink.font(FONT, 8)
@@ -319,12 +334,31 @@ def _paginate(blocks: list[Block]) -> list[list[tuple[Block, float]]]:
 
 def to_pdf(s: Statement) -> bytes:
     """The statement as an A4 PDF with a running head and "Seite n von m"."""
+    return to_pdf_all([s])
+
+
+def to_pdf_all(statements: Sequence[Statement]) -> bytes:
+    """One PDF with each partner's statement starting on its own page (Sammelabrechnung);
+    pages are counted per partner ("Seite n von m")."""
     out = io.BytesIO()
     canvas = Canvas(out, pagesize=A4, pageCompression=1)
-    who = s.balance.municipality
-    canvas.setTitle(f"Abrechnung {s.year} – {who.name} – {s.cooperation.title}")
+    first = statements[0]
+    if len(statements) == 1:
+        who = first.balance.municipality
+        canvas.setTitle(f"Abrechnung {first.year} – {who.name} – {first.cooperation.title}")
+    else:
+        canvas.setTitle(f"Sammelabrechnung {first.year} – {first.cooperation.title}")
     canvas.setAuthor("KoopBoard")
-    canvas.setSubject(f"Abrechnung Haushaltsjahr {s.year}")
+    canvas.setSubject(f"Abrechnung Haushaltsjahr {first.year}")
+    for s in statements:
+        _draw(canvas, s)
+    canvas.save()
+    return out.getvalue()
+
+
+def _draw(canvas: Canvas, s: Statement) -> None:
+    """One partner's statement onto new pages of the canvas."""
+    who = s.balance.municipality
     pages = _paginate(_blocks(s))
     head = pdf_text(f"{s.cooperation.title} · Abrechnung {s.year} · {who.name}")
     lines = wrap(head, FONT, 8, PAGE_WIDTH - 2 * MARGIN - 10)
@@ -340,5 +374,3 @@ def to_pdf(s: Statement) -> bytes:
             block.draw(ink, top)
         ink.finish()
         canvas.showPage()
-    canvas.save()
-    return out.getvalue()

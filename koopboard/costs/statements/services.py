@@ -15,14 +15,17 @@ from flask_babel import gettext
 from sqlalchemy import select
 
 from koopboard.costs import services as shared
-from koopboard.costs.books.services import PartnerBalance, balance_for, payments_of
+from koopboard.costs.books.services import PartnerBalance, balance_for, balances_of, payments_of
 from koopboard.costs.keys.services import key_for, key_weighting
+from koopboard.costs.services import BOOKERS
 from koopboard.domain.allocation import AllocationError
+from koopboard.domain.catalog import N_, Role
 from koopboard.domain.keys import SharingKeyError
 from koopboard.domain.milestones import BERLIN
+from koopboard.domain.money import format_eur
 from koopboard.extensions import db
-from koopboard.models import Cooperation
-from koopboard.models.cost import Cost, CostShare, CostState, Payment
+from koopboard.models import Cooperation, Municipality, User
+from koopboard.models.cost import Cost, CostShare, CostState, Payment, StatementTerms
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,64 @@ def payments_for(cooperation_id: int, year: int, municipality_id: int) -> list[P
     ]
 
 
+def terms_for(cooperation_id: int, year: int) -> StatementTerms | None:
+    """Due date and Kassenzeichen of the year's statements, if the Kämmerei set them."""
+    return db.session.scalar(
+        select(StatementTerms).where(
+            StatementTerms.cooperation_id == cooperation_id, StatementTerms.budget_year == year
+        )
+    )
+
+
+def paying_office(cooperation: Cooperation) -> Municipality:
+    """Who sends the statements and receives the payments: the lead municipality."""
+    return db.session.get(Municipality, cooperation.lead_municipality_id)
+
+
+def may_edit_letterhead(user: User, cooperation: Cooperation, role: Role | None) -> bool:
+    """The paying municipality's own Kämmerei (or the platform admin) keeps its letterhead."""
+    if getattr(user, "is_admin", False):
+        return True
+    return role in BOOKERS and user.municipality_id == cooperation.lead_municipality_id
+
+
+@dataclass
+class LetterheadData:
+    """The letterhead form's values."""
+
+    letter_address: str = ""
+    letter_contact: str = ""
+    iban: str = ""
+    bic: str = ""
+    bank_name: str = ""
+
+
+def save_letterhead(office: Municipality, data: LetterheadData) -> None:
+    """Store the letterhead on the municipality (every cooperation it leads uses it)."""
+    office.letter_address = data.letter_address.strip()[:500]
+    office.letter_contact = data.letter_contact.strip()[:300]
+    office.iban = data.iban
+    office.bic = data.bic.strip().upper()
+    office.bank_name = data.bank_name.strip()[:200]
+    db.session.flush()
+
+
+def save_terms(
+    cooperation: Cooperation, year: int, due_date: date | None, reference: str, version: int | None
+) -> StatementTerms:
+    """Due date and Kassenzeichen of the year's statements (optimistic locking)."""
+    terms = terms_for(cooperation.id, year)
+    if terms is None:
+        terms = StatementTerms(cooperation_id=cooperation.id, budget_year=year)
+        db.session.add(terms)
+    else:
+        shared.check_version(terms, version)
+    terms.due_date = due_date
+    terms.reference = reference.strip()[:60]
+    db.session.flush()
+    return terms
+
+
 @dataclass(frozen=True)
 class Statement:
     """Everything a statement shows, loaded once for the page and the PDF."""
@@ -91,6 +152,15 @@ class Statement:
     payments: list[tuple[date, str, Decimal]]  # seen from the partner: received negative
     key_description: str
     created_at: datetime  # Europe/Berlin
+    office: Municipality | None = None  # the paying office: letterhead and bank account
+    terms: StatementTerms | None = None  # due date and Kassenzeichen
+
+    @property
+    def reference(self) -> str:
+        """The Kassenzeichen with the partner's AGS, as the transfer should name it."""
+        if self.terms is None or not self.terms.reference:
+            return ""
+        return f"{self.terms.reference}-{self.balance.municipality.ags}"
 
     @property
     def line_total(self) -> Decimal:
@@ -113,6 +183,57 @@ class Statement:
             ("Erhalten", b.received),
             ("Noch offen", b.open),
         ]
+
+
+def payment_details(s: Statement) -> list[tuple[str, str]]:
+    """What the transfer needs: amount and direction, account, Kassenzeichen, due date."""
+    open_amount = s.balance.open
+    office = s.office
+    rows: list[tuple[str, str]] = []
+    if office is None or open_amount == 0:
+        return rows
+    if open_amount > 0:
+        rows.append((N_("Zu überweisen"), f"{format_eur(open_amount)} an {office.name}"))
+    else:
+        rows.append((N_("Sie erhalten"), f"{format_eur(-open_amount)} von {office.name}"))
+    if office.iban:
+        rows.append(
+            ("IBAN", " ".join(office.iban[i : i + 4] for i in range(0, len(office.iban), 4)))
+        )
+    if office.bic:
+        rows.append(("BIC", office.bic + (f" ({office.bank_name})" if office.bank_name else "")))
+    if s.reference:
+        rows.append((N_("Kassenzeichen"), s.reference))
+    if s.terms is not None and s.terms.due_date is not None:
+        rows.append((N_("Fällig am"), s.terms.due_date.strftime("%d.%m.%Y")))
+    return rows
+
+
+def load_all(cooperation: Cooperation, year: int) -> list[Statement]:
+    """Every partner's statement of the year, in the balances' order (Sammelabrechnung)."""
+    office = paying_office(cooperation)
+    terms = terms_for(cooperation.id, year)
+    description = key_description(cooperation.id, year)
+    created = shared.now().astimezone(BERLIN)
+    payments = payments_of(cooperation.id, year)
+    out = []
+    for balance in balances_of(cooperation.id, year):
+        mid = balance.municipality.id
+        mine = [p for p in payments if mid in (p.municipality_id, p.recipient_id)]
+        out.append(
+            Statement(
+                cooperation=cooperation,
+                year=year,
+                balance=balance,
+                lines=statement_lines(cooperation.id, year, mid),
+                payments=payment_rows(balance, mine),
+                key_description=description,
+                created_at=created,
+                office=office,
+                terms=terms,
+            )
+        )
+    return out
 
 
 def key_description(cooperation_id: int, year: int) -> str:
@@ -138,5 +259,7 @@ def load_statement(cooperation: Cooperation, year: int, municipality_id: int) ->
         lines=statement_lines(cooperation.id, year, municipality_id),
         payments=payment_rows(balance, payments_for(cooperation.id, year, municipality_id)),
         key_description=key_description(cooperation.id, year),
+        office=paying_office(cooperation),
+        terms=terms_for(cooperation.id, year),
         created_at=shared.now().astimezone(BERLIN),
     )
