@@ -632,6 +632,15 @@ def _cost_has(field_name: str, value: Callable[[dict], Any]) -> Callable[[World,
     return check
 
 
+def _terms_saved(world: World, values: dict) -> None:
+    from koopboard.models.cost import StatementTerms
+
+    with world.app.app_context():
+        assert db.session.scalar(
+            select(StatementTerms.id).where(StatementTerms.reference == "KZ-2026")
+        )
+
+
 def _year_closed(world: World, values: dict) -> None:
     from koopboard.models.cost import YearClosing
 
@@ -1242,7 +1251,8 @@ ROUTES: dict[str, list[Call]] = {
             "POST",
             COSTS + "/abrechnung/2026/angaben",
             book_a(COSTS + "/"),
-            data=lambda w, v: {"reference": f"KZ-{v['n']}", "version": ""},
+            data=lambda w, v: {"reference": "KZ-2026", "version": ""},
+            changed=_terms_saved,
         ),
     ],
     # Printable statement and its PDF (amounts checked in tests/web/test_cost_statement.py).
