@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from koopboard.domain.catalog import CooperationStatus, Handlungsfeld, Rechtsform
-from koopboard.domain.directory import Visibility, page_window
+from koopboard.domain.directory import PAGE_SIZE_MAX, Visibility, page_window
 from koopboard.domain.geo import EARTH_RADIUS_KM, Point, bounding_box
 from koopboard.extensions import db
 from koopboard.models import (
@@ -156,12 +156,6 @@ def _active_partner(today: date) -> Any:
 
 def entries_query(visibilities: tuple[Visibility, ...], today: date) -> Any:
     """Every visible entry with the columns the filters and the result rows need."""
-    partner_count = (
-        select(func.count(CooperationPartner.id))
-        .where(CooperationPartner.cooperation_id == Cooperation.id, _active_partner(today))
-        .correlate(Cooperation)
-        .scalar_subquery()
-    )
     lead = Municipality.__table__.alias("lead")
     cooperations = (
         select(
@@ -181,7 +175,9 @@ def entries_query(visibilities: tuple[Visibility, ...], today: date) -> Any:
             CooperationListing.seeking_partners.label("seeking"),
             CooperationListing.seeking_kreis.label("seeking_kreis"),
             CooperationListing.seeking_radius_km.label("seeking_radius_km"),
-            partner_count.label("member_count"),
+            # Counted from the page's partner names (attach_partner_names): one query per
+            # page instead of a subquery per published cooperation.
+            null().label("member_count"),
             null().label("population"),
             null().label("association_kind"),
             lead.c.name.label("lead_name"),
@@ -287,25 +283,27 @@ def search(filters: Filters, *, signed_in: bool, today: date) -> SearchResult:
             conditions += [lowered.contains(word.lower(), autoescape=True) for word in text.split()]
 
     where = and_(true(), *conditions)
-    total = db.session.scalar(select(func.count()).select_from(source).where(where)) or 0
-    page, pages, offset = page_window(total, filters.page, filters.page_size)
-
     columns = [*c]
     columns.append((distance if distance is not None else null()).label("distance_km"))
+    # The total rides along as a window count: one scan of the entries for count and page.
+    columns.append(func.count().over().label("total"))
     ordering: list[Any] = []
     if by_distance:
         ordering.append(distance)
     elif rank is not None:
         ordering.append(rank.desc())
     ordering += [c.kind, c.title, c.key]
-    rows = db.session.execute(
-        select(*columns)
-        .select_from(source)
-        .where(where)
-        .order_by(*ordering)
-        .limit(min(filters.page_size, 50))
-        .offset(offset)
-    ).all()
+    size = max(1, min(filters.page_size, PAGE_SIZE_MAX))
+    query = select(*columns).select_from(source).where(where).order_by(*ordering).limit(size)
+    requested = max(filters.page, 1)
+    rows = db.session.execute(query.offset((requested - 1) * size)).all()
+    if rows:
+        total = rows[0]._mapping["total"]
+    else:  # no page that far (or nothing at all): count, then show the last page
+        total = db.session.scalar(select(func.count()).select_from(source).where(where)) or 0
+    page, pages, offset = page_window(total, requested, size)
+    if not rows and total:
+        rows = db.session.execute(query.offset(offset)).all()
     result = SearchResult(
         entries=[entry_from_row(row) for row in rows],
         total=total,
@@ -354,8 +352,7 @@ def entry_from_row(row: Any) -> Entry:
 def attach_partner_names(entries: list[Entry], today: date) -> None:
     """The page's cooperations get their active partners' names (one query)."""
     by_id = {int(e.key): e for e in entries if e.kind == KIND_COOPERATION}
-    if not by_id:
-        return
+    # Always one query, even for a page without cooperations: the count stays constant.
     rows = db.session.execute(
         select(CooperationPartner.cooperation_id, Municipality.name)
         .join(Municipality, Municipality.id == CooperationPartner.municipality_id)
@@ -364,6 +361,8 @@ def attach_partner_names(entries: list[Entry], today: date) -> None:
     ).all()
     for cooperation_id, name in rows:
         by_id[cooperation_id].partner_names.append(name)
+    for entry in by_id.values():
+        entry.member_count = len(entry.partner_names)
 
 
 # --- single entries -------------------------------------------------------------------------
