@@ -49,7 +49,9 @@ def init_app(app: Flask) -> None:
         )
         if app.config["SESSION_COOKIE_SECURE"] or request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if response.mimetype == "text/html" and not request.path.startswith("/static/"):
-            # Pages hold personal and financial data: never keep them in shared caches.
+        if not request.path.startswith("/static/"):
+            # Pages, fragments, exports (CSV, XLSX, PDF, iCalendar), receipts and JSON carry
+            # personal and financial data: no cache may keep any of them. Only the static
+            # files (CSS, JS, icons) are the same for everyone.
             headers.setdefault("Cache-Control", "no-store")
         return response

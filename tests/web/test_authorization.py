@@ -1376,6 +1376,8 @@ def test_route_by_role(world: World, endpoint: str, index: int, actor: str) -> N
         responses.append(client.post(path, data=data))
     for response in responses:
         _check_outcome(response, expected, where)
+        # Whatever it carries (page, fragment, export, feed, error): no cache keeps it.
+        assert "no-store" in response.headers.get("Cache-Control", ""), where
         if actor not in ROLE_ACTORS:
             body = response.get_data(as_text=True)
             for text in world.forbidden_texts(actor):
