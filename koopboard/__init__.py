@@ -41,8 +41,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.htmx.init_app(app)
     extensions.limiter.init_app(app)
 
-    from koopboard import auth, i18n, security, web
+    from koopboard import auth, i18n, inputs, security, web
 
+    inputs.init_app(app)  # its URL converters must be in place before the first rule
     i18n.init_app(app)
     auth.init_app(app)
     security.init_app(app)

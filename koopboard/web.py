@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from koopboard.extensions import db, htmx
+from koopboard.inputs import NulInInput
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,15 @@ def init_app(app: Flask) -> None:
             body = render_template("errors/_error.html", code=400, message=message)
             return make_response(body, 400, {"HX-Retarget": "#inhalt", "HX-Reswap": "innerHTML"})
         return render_template("errors/error.html", code=400, message=message), 400
+
+    @app.errorhandler(NulInInput)
+    def nul_in_input(error: NulInInput) -> Response | tuple[str, int]:
+        message = str(error.description)
+        if htmx:
+            # Shown in place of the main content, as the CSRF failure is.
+            body = render_template("errors/_error.html", code=422, message=message)
+            return make_response(body, 422, {"HX-Retarget": "#inhalt", "HX-Reswap": "innerHTML"})
+        return render_template("errors/error.html", code=422, message=message), 422
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | tuple[str, int]:

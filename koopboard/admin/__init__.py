@@ -6,7 +6,6 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import EmailField, StringField
@@ -15,6 +14,7 @@ from wtforms.validators import DataRequired, Email, Length, Regexp
 from koopboard.auth import services as accounts
 from koopboard.auth.views import send_token_mail_after_commit
 from koopboard.extensions import db
+from koopboard.inputs import BaseForm, page_number
 from koopboard.models import AccountToken, Municipality
 from koopboard.notifications import delivery
 from koopboard.notifications.outbox import nudge_relay
@@ -23,7 +23,7 @@ from koopboard.web import form_status, render
 bp = Blueprint("admin", __name__, url_prefix="/verwaltung")
 
 
-class AdminInviteForm(FlaskForm):
+class AdminInviteForm(BaseForm):
     ags = StringField(
         _l("Amtlicher Gemeindeschlüssel (AGS) der Kommune"),
         validators=[
@@ -46,7 +46,7 @@ class AdminInviteForm(FlaskForm):
     )
 
 
-class RetryForm(FlaskForm):
+class RetryForm(BaseForm):
     """CSRF-only form for the "erneut versuchen" buttons."""
 
 
@@ -101,7 +101,7 @@ def invite() -> Response:
 @bp.get("/zustellungen")
 def deliveries() -> Response:
     """Failed notification e-mails (deliveries and digests), newest first."""
-    number = request.args.get("seite", 1, type=int) or 1
+    number = page_number(request.args.get("seite"))
     return render(
         "admin/deliveries.html", listing=delivery.failed_page(number), retry_form=RetryForm()
     )
@@ -120,5 +120,5 @@ def retry_delivery(kind: str, row_id: int) -> Response:
     else:
         db.session.rollback()
         flash(_("Diese Zustellung ist nicht (mehr) fehlgeschlagen."), "error")
-    page = request.form.get("seite", 1, type=int) or 1
+    page = page_number(request.form.get("seite"))
     return redirect(url_for("admin.deliveries", seite=page))

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from koopboard.inputs import BaseForm
 
 REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
 EMAIL = _l("Bitte geben Sie eine gültige E-Mail-Adresse an.")
 PASSWORD_LENGTH = _l("Das Passwort muss mindestens 12 Zeichen lang sein.")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254)])
     password = PasswordField(_l("Passwort"), validators=[DataRequired(REQUIRED), Length(max=1000)])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(BaseForm):
     email = EmailField(
         _l("E-Mail-Adresse"),
         validators=[
@@ -43,7 +44,7 @@ class NewPasswordMixin:
     )
 
 
-class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
+class AcceptInvitationForm(NewPasswordMixin, BaseForm):
     name = StringField(
         _l("Ihr Name"),
         validators=[
@@ -53,9 +54,9 @@ class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(BaseForm):
     email = EmailField(_l("E-Mail-Adresse"), validators=[DataRequired(REQUIRED), Length(max=254)])
 
 
-class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(NewPasswordMixin, BaseForm):
     pass

@@ -29,6 +29,7 @@ from koopboard.domain.catalog import (
     Rechtsform,
     Role,
 )
+from koopboard.inputs import BaseForm
 
 REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
 CHOOSE = _l("Bitte wählen Sie einen Eintrag aus der Liste.")
@@ -71,7 +72,7 @@ class ChoiceField(SelectField):
             raise ValidationError(str(CHOOSE)) from exc
 
 
-class CooperationForm(FlaskForm):
+class CooperationForm(BaseForm):
     """Master data of a cooperation; ``version`` guards against lost updates."""
 
     title = StringField(_l("Titel"), validators=[DataRequired(REQUIRED), _max(200)])
@@ -110,7 +111,7 @@ class CooperationForm(FlaskForm):
             raise ValidationError(_l("Das Ende darf nicht vor dem Beginn liegen."))
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(BaseForm):
     """Add a partner: search by name, postcode or AGS, then pick one."""
 
     query = StringField(
@@ -134,7 +135,7 @@ class PartnerForm(FlaskForm):
     )
 
 
-class PartnerEditForm(FlaskForm):
+class PartnerEditForm(BaseForm):
     """A partner's join and leave dates and its council resolution."""
 
     joined_on = GermanDateField(_l("Beitritt am"), validators=[InputRequired(DATE)])
@@ -146,12 +147,12 @@ class PartnerEditForm(FlaskForm):
             raise ValidationError(_l("Der Austritt darf nicht vor dem Beitritt liegen."))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(BaseForm):
     """Give a person of a partner municipality a role."""
 
     user_id = ChoiceField(_l("Person"), coerce=int, validators=[InputRequired(CHOOSE)])
     role = ChoiceField(_l("Rolle"), choices=_choices(Role), validators=[DataRequired(CHOOSE)])
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(BaseForm):
     """CSRF-only form for delete buttons."""

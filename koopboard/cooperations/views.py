@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
-from koopboard import csvsafe
+from koopboard import csvsafe, inputs
 from koopboard.cooperations import services
 from koopboard.cooperations.access import can_manage, load_cooperation
 from koopboard.cooperations.forms import (
@@ -54,8 +54,7 @@ def _done(url: str) -> Response:
 
 def _posted_version() -> int | None:
     """The version the form was loaded with; None if missing or garbled."""
-    raw = (request.form.get("version") or "").strip()
-    return int(raw) if raw.isdigit() else None
+    return inputs.posted_version(request.form.get("version"))
 
 
 def _edit_form(cooperation: Cooperation) -> CooperationForm:
@@ -383,7 +382,7 @@ def history(cooperation_id: int) -> Response:
     total = services.history_count(cooperation.id)
     pages = max((total + HISTORY_PAGE_SIZE - 1) // HISTORY_PAGE_SIZE, 1)
     # Clamped: an absurd ?seite= shows the last page instead of overflowing OFFSET.
-    page_number = min(max(request.args.get("seite", 1, type=int), 1), pages)
+    page_number = min(inputs.page_number(request.args.get("seite")), pages)
     entries = services.history_of(
         cooperation.id, limit=HISTORY_PAGE_SIZE, offset=(page_number - 1) * HISTORY_PAGE_SIZE
     )

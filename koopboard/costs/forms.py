@@ -6,11 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import NumberRange
 
 from koopboard.domain.money import MoneyError, parse_amount
+from koopboard.inputs import BaseForm
 
 
 class AmountField(StringField):
@@ -45,7 +45,7 @@ def optional_id(value: object) -> int | None:
 YEAR = [NumberRange(1990, 2200, message=_l("Bitte ein Haushaltsjahr wie 2026 angeben."))]
 
 
-class VersionForm(FlaskForm):
+class VersionForm(BaseForm):
     """CSRF and version only: submit, approve, cancel, close a year."""
 
     version = HiddenField()

@@ -18,6 +18,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
+from koopboard import inputs
 from koopboard.costs import services
 from koopboard.domain.keys import format_percent
 from koopboard.domain.milestones import berlin_today
@@ -67,8 +68,7 @@ def year_arg() -> int:
 
 def posted_version() -> int | None:
     """The form's ``version`` field (optimistic locking), None when missing."""
-    raw = (request.form.get("version") or "").strip()
-    return int(raw) if raw.isdigit() else None
+    return inputs.posted_version(request.form.get("version"))
 
 
 def done(url: str) -> Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -11,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from koopboard.cooperations.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
 from koopboard.domain.catalog import LabelledEnum
 from koopboard.domain.milestones import MilestoneStatus, Phase
+from koopboard.inputs import BaseForm
 from koopboard.models import Municipality
 
 TITLE_MAX = 200
@@ -37,7 +37,7 @@ def _optional_id(value: object) -> int | None:
         return -1
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(BaseForm):
     """Create or edit a milestone (Projektleitung); ``version`` guards against lost updates."""
 
     title = StringField(_l("Titel"), validators=[DataRequired(REQUIRED), _max(TITLE_MAX)])
@@ -78,7 +78,7 @@ class MilestoneForm(FlaskForm):
         ]
 
 
-class StatusForm(FlaskForm):
+class StatusForm(BaseForm):
     """Inline: the status of one milestone."""
 
     status = ChoiceField(
@@ -87,19 +87,19 @@ class StatusForm(FlaskForm):
     version = HiddenField()
 
 
-class DueDateForm(FlaskForm):
+class DueDateForm(BaseForm):
     """Inline: the due date of one milestone (Projektleitung)."""
 
     due_date = GermanDateField(_l("Fällig am"), validators=[InputRequired(DATE)])
     version = HiddenField()
 
 
-class NoteForm(FlaskForm):
+class NoteForm(BaseForm):
     """Inline: the progress note of one milestone."""
 
     progress_note = TextAreaField(_l("Fortschrittsnotiz"), validators=[Optional(), _max(NOTE_MAX)])
     version = HiddenField()
 
 
-class FeedForm(FlaskForm):
+class FeedForm(BaseForm):
     """CSRF-only form: set up or rotate the secret calendar address."""

@@ -31,6 +31,7 @@ from koopboard.domain.milestones import (
     upcoming_window,
 )
 from koopboard.extensions import db, htmx, login_manager
+from koopboard.inputs import posted_version
 from koopboard.milestones import services
 from koopboard.milestones.forms import (
     DueDateForm,
@@ -99,8 +100,7 @@ def _load(
 
 
 def _posted_version() -> int | None:
-    raw = (request.form.get("version") or "").strip()
-    return int(raw) if raw.isdigit() else None
+    return posted_version(request.form.get("version"))
 
 
 def _list_url(cooperation_id: int, milestone_id: int | None = None) -> str:

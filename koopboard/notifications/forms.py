@@ -11,6 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from koopboard.cooperations.forms import CHOOSE, PLEASE_CHOOSE, ChoiceField, _choices
 from koopboard.domain.notifications import DeliveryMode, EventType
+from koopboard.inputs import BaseForm
 
 WEEKDAYS = [
     SelectChoice(1, _l("Montag")),
@@ -36,7 +37,7 @@ class CheckboxListField(SelectMultipleField):
             raise ValidationError(str(CHOOSE)) from exc
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(BaseForm):
     """Digest schedule and pause switch; the modes per event type are read by the view."""
 
     digest_days = CheckboxListField(
@@ -59,7 +60,7 @@ class SettingsForm(FlaskForm):
     )
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(BaseForm):
     """One exception for one of the user's cooperations."""
 
     cooperation_id = ChoiceField(_l("Kooperation"), validators=[DataRequired(CHOOSE)], choices=[])
@@ -81,5 +82,5 @@ class OverrideForm(FlaskForm):
         ]
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     """Only the CSRF token: mark read, remove an exception."""

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from koopboard.domain.notifications import DeliveryMode, EventType
 from koopboard.extensions import csrf, db, htmx, login_manager
+from koopboard.inputs import page_number
 from koopboard.notifications import inbox, preferences
 from koopboard.notifications import unsubscribe as links
 from koopboard.notifications.forms import ActionForm, OverrideForm, SettingsForm
@@ -55,8 +56,7 @@ def _unread_for_bell() -> int | None:
 
 
 def _page_number() -> int:
-    raw = request.values.get("seite", "1")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    return page_number(request.values.get("seite"))
 
 
 def _changed(response: Response) -> Response:

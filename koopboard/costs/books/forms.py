@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -12,6 +11,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from koopboard.cooperations.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
 from koopboard.costs.forms import YEAR, AmountField, optional_id
 from koopboard.costs.receipts.forms import check_upload
+from koopboard.inputs import BaseForm
 
 KINDS = [
     SelectChoice("kosten", _l("Kosten")),
@@ -19,7 +19,7 @@ KINDS = [
 ]
 
 
-class CostForm(FlaskForm):
+class CostForm(BaseForm):
     """Book or edit a cost (Kämmerei); ``version`` guards against lost updates."""
 
     booking_date = GermanDateField(_l("Buchungsdatum"), validators=[InputRequired(DATE)])
@@ -67,7 +67,7 @@ class CostForm(FlaskForm):
         check_upload(field, required=False)
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(BaseForm):
     """Book a payment of a partner."""
 
     paid_on = GermanDateField(_l("Zahlungsdatum"), validators=[InputRequired(DATE)])
@@ -101,7 +101,7 @@ class PaymentForm(FlaskForm):
     note = StringField(_l("Vermerk"), validators=[Optional(), Length(max=300)])
 
 
-class RejectForm(FlaskForm):
+class RejectForm(BaseForm):
     """Reject a submitted cost with a reason."""
 
     reason = TextAreaField(

@@ -21,6 +21,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy.orm.exc import StaleDataError
 
+from koopboard import inputs
 from koopboard.cooperations.access import load_cooperation
 from koopboard.costs import services
 from koopboard.costs.books import services as books
@@ -157,8 +158,7 @@ def index(cooperation_id: int) -> Response:
     cooperation, role = load_cooperation(cooperation_id)
     year = year_arg()
     state = request.args.get("status") or None
-    raw_page = request.args.get("seite", "1")
-    page = int(raw_page) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    page = inputs.page_number(request.args.get("seite"))
     costs, total = books.costs_page(cooperation.id, year, state, page)
     balances = books.balances_of(cooperation.id, year)
     return render(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms.validators import ValidationError
 
 from koopboard.costs.receipts.services import ReceiptError, read_upload
+from koopboard.inputs import BaseForm
 
 HINT = _l("PDF, PNG oder JPEG, höchstens 10 MB.")
 
@@ -23,7 +23,7 @@ def check_upload(field: FileField, *, required: bool) -> None:
         raise ValidationError("Bitte eine Datei auswählen (PDF, PNG oder JPEG, höchstens 10 MB).")
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(BaseForm):
     """Upload or replace the receipt of an existing cost (Kämmerei)."""
 
     receipt = FileField(_l("Belegdatei"), description=HINT)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -11,12 +10,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from koopboard.cooperations.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
 from koopboard.costs.forms import AmountField, optional_id
 from koopboard.costs.recurring.services import RecurringData
+from koopboard.inputs import BaseForm
 from koopboard.models.cost import RecurringInterval
 
 INTERVALS = [SelectChoice(i.value, _l(i.label)) for i in RecurringInterval]
 
 
-class RecurringForm(FlaskForm):
+class RecurringForm(BaseForm):
     """Set up or change a recurring cost (Kämmerei); ``version`` guards against lost updates."""
 
     text = StringField(_l("Buchungstext"), validators=[DataRequired(REQUIRED), Length(max=300)])
