@@ -6,11 +6,10 @@ from datetime import timedelta
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from koopboard.extensions import db, login_manager
-from koopboard.models import LoginSession, User
-from koopboard.models.types import utcnow
+from koopboard.auth.services import user_for_session_key
+from koopboard.extensions import login_manager
+from koopboard.models import User
 
 
 def init_app(app: Flask) -> None:
@@ -22,16 +21,5 @@ def init_app(app: Flask) -> None:
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(seconds=0)
 
     @login_manager.user_loader
-    def load_user(token: str) -> User | None:
-        lifetime = app.permanent_session_lifetime
-        row = db.session.scalar(
-            select(LoginSession).where(
-                LoginSession.token == token,
-                LoginSession.revoked_at.is_(None),
-                LoginSession.created_at > utcnow() - lifetime,
-            )
-        )
-        if row is None or not row.user.is_active_account:
-            return None
-        row.user.login_session = row
-        return row.user
+    def load_user(key: str) -> User | None:
+        return user_for_session_key(key, lifetime=app.permanent_session_lifetime)

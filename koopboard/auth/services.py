@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -105,13 +107,45 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def password_state(user: User) -> str:
+    """A keyed digest of the password hash. Session cookies and reset links carry it, so
+    whatever changes the password (a reset, the CLI, a future settings page) ends them."""
+    key = current_app.config["SECRET_KEY"].encode()
+    message = b"koopboard-password-state:" + user.password_hash.encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:24]
+
+
+def bind_login_session(user: User, row: LoginSession) -> None:
+    """This request runs in ``row``; Flask-Login stores the resulting key in the cookie."""
+    user.login_session = row
+    user.session_key = f"{row.token}.{password_state(user)}"
+
+
+def user_for_session_key(key: str, *, lifetime: timedelta) -> User | None:
+    """The user of an unrevoked, unexpired login session whose password is unchanged."""
+    token, _dot, state = key.partition(".")
+    row = db.session.scalar(
+        select(LoginSession).where(
+            LoginSession.token == token,
+            LoginSession.revoked_at.is_(None),
+            LoginSession.created_at > utcnow() - lifetime,
+        )
+    )
+    if row is None or not row.user.is_active_account:
+        return None
+    if not hmac.compare_digest(state, password_state(row.user)):
+        return None
+    bind_login_session(row.user, row)
+    return row.user
+
+
 def start_login_session(user: User) -> LoginSession:
     """A new server-side session; its history names the person signing in, not "System"."""
     row = LoginSession(token=secrets.token_urlsafe(32), user=user)
     db.session.add(row)
     with acting_as(f"{user} (Anmeldung)"[:300]):
         db.session.flush()
-    user.login_session = row
+    bind_login_session(user, row)
     return row
 
 
@@ -169,7 +203,10 @@ def _issue(
     )
     db.session.add(row)
     db.session.flush()
-    signed = _serializer(purpose).dumps({"id": row.id, "nonce": nonce})
+    payload: dict[str, object] = {"id": row.id, "nonce": nonce}
+    if user is not None:  # a reset link works only while the password is the one it was for
+        payload["pw"] = password_state(user)
+    signed = _serializer(purpose).dumps(payload)
     endpoint = "auth.accept_invitation" if purpose == "invite" else "auth.reset_password"
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     link = base + url_for(endpoint, token=signed)
@@ -222,7 +259,27 @@ def load_token(purpose: str, signed: str) -> AccountToken:
         raise AccountError(_("Dieser Link wurde bereits verwendet."))
     if row.expires_at <= utcnow():
         raise AccountError(_("Dieser Link ist abgelaufen. Bitte fordern Sie einen neuen an."))
+    if _newer_link_exists(row):
+        raise AccountError(
+            _("Inzwischen wurde ein neuerer Link an diese Adresse geschickt. Bitte nutzen Sie ihn.")
+        )
+    if purpose == "reset":
+        user = db.session.get(User, row.user_id)
+        if user is None or not hmac.compare_digest(str(data.get("pw", "")), password_state(user)):
+            raise AccountError(
+                _("Das Passwort wurde inzwischen geändert; dieser Link gilt nicht mehr.")
+            )
     return row
+
+
+def _newer_link_exists(row: AccountToken) -> bool:
+    """A newer link of the same kind for the same address replaces every older one."""
+    newer = select(AccountToken.id).where(
+        AccountToken.purpose == row.purpose,
+        AccountToken.email == row.email,
+        AccountToken.id > row.id,
+    )
+    return db.session.scalar(select(newer.exists())) is True
 
 
 def _claim(row: AccountToken) -> None:

@@ -37,16 +37,19 @@ class User(UserMixin, db.Model):
 
     history_exclude = frozenset({"password_hash"})
 
-    # Set by the user loader / at login: the server-side session this request runs in.
+    # Set by the user loader / at login: the server-side session this request runs in, and
+    # the value the session cookie holds for it (its token and the password's state).
     login_session = None  # LoginSession | None
+    session_key = None  # str | None
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
 
     def get_id(self) -> str | None:
-        # Flask-Login keeps only the login session's random token in the cookie.
-        return self.login_session.token if self.login_session else None
+        # Flask-Login keeps only the login session's random token in the cookie, bound to
+        # the password's state: a password change ends every session made before it.
+        return self.session_key
 
     def history_cooperation_id(self) -> int | None:
         return None

@@ -67,10 +67,12 @@ def sign_in(client: KoopClient, user_id: int) -> KoopClient:
 
     scrypt costs ~0.4 s per login on purpose; the login form has its own tests."""
     with client.application.app_context():
-        token = start_login_session(db.session.get(User, user_id)).token
+        user = db.session.get(User, user_id)
+        start_login_session(user)
+        key = user.get_id()  # the session's token bound to the password's state
         db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = token
+        session["_user_id"] = key
         session["_fresh"] = True
     return client
 
