@@ -259,10 +259,6 @@ def load_token(purpose: str, signed: str) -> AccountToken:
         raise AccountError(_("Dieser Link wurde bereits verwendet."))
     if row.expires_at <= utcnow():
         raise AccountError(_("Dieser Link ist abgelaufen. Bitte fordern Sie einen neuen an."))
-    if _newer_link_exists(row):
-        raise AccountError(
-            _("Inzwischen wurde ein neuerer Link an diese Adresse geschickt. Bitte nutzen Sie ihn.")
-        )
     if purpose == "reset":
         user = db.session.get(User, row.user_id)
         if user is None or not hmac.compare_digest(str(data.get("pw", "")), password_state(user)):
@@ -270,16 +266,6 @@ def load_token(purpose: str, signed: str) -> AccountToken:
                 _("Das Passwort wurde inzwischen geändert; dieser Link gilt nicht mehr.")
             )
     return row
-
-
-def _newer_link_exists(row: AccountToken) -> bool:
-    """A newer link of the same kind for the same address replaces every older one."""
-    newer = select(AccountToken.id).where(
-        AccountToken.purpose == row.purpose,
-        AccountToken.email == row.email,
-        AccountToken.id > row.id,
-    )
-    return db.session.scalar(select(newer.exists())) is True
 
 
 def _claim(row: AccountToken) -> None:
