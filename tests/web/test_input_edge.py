@@ -273,7 +273,7 @@ def test_every_form_of_the_app_is_a_base_form(auth_app: Flask) -> None:  # noqa:
 
 def test_form_fields_get_the_message_next_to_them(auth_app: Flask) -> None:  # noqa: F811
     """Overlong text and numbers beyond INTEGER: a German message at the field, 422 to htmx."""
-    from koopboard.costs.forms import CostForm
+    from koopboard.costs.books.forms import CostForm
 
     with auth_app.test_request_context(
         method="POST",
