@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -11,6 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from koopboard.cooperations.forms import REQUIRED, ChoiceField, GermanDateField, _choices
 from koopboard.domain.catalog import CooperationStatus, Handlungsfeld, Rechtsform
 from koopboard.domain.directory import RADIUS_MAX_KM, SUMMARY_MAX, Visibility
+from koopboard.inputs import BaseForm
 
 CHOOSE = _l("Bitte wählen Sie einen Eintrag aus der Liste.")
 DATE = _l("Bitte geben Sie ein gültiges Datum an (TT.MM.JJJJ).")
@@ -20,7 +20,7 @@ def _max(n: int) -> Length:
     return Length(max=n, message=_l("Höchstens %(max)d Zeichen.", max=n))
 
 
-class ListingForm(FlaskForm):
+class ListingForm(BaseForm):
     """What the Projektleitung publishes about the cooperation, and to whom."""
 
     visibility = ChoiceField(
@@ -61,7 +61,7 @@ class ListingForm(FlaskForm):
     )
 
 
-class ContactForm(FlaskForm):
+class ContactForm(BaseForm):
     """A message to the cooperation's Projektleitung."""
 
     message = TextAreaField(
@@ -74,7 +74,7 @@ class ContactForm(FlaskForm):
     )
 
 
-class JoinRequestForm(FlaskForm):
+class JoinRequestForm(BaseForm):
     """Ask to join with a message and the intended join date."""
 
     message = TextAreaField(
@@ -87,7 +87,7 @@ class JoinRequestForm(FlaskForm):
     )
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(BaseForm):
     """Accept a join request: the join date and, optionally, the council resolution."""
 
     joined_on = GermanDateField(_l("Beitritt am"), validators=[InputRequired(DATE)])
@@ -98,7 +98,7 @@ class AcceptForm(FlaskForm):
     )
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(BaseForm):
     """Decline a join request with a reason the requester reads."""
 
     reason = TextAreaField(
@@ -108,11 +108,11 @@ class DeclineForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(BaseForm):
     """CSRF-only form for buttons (withdraw)."""
 
 
-class DirectoryFilterForm(FlaskForm):
+class DirectoryFilterForm(BaseForm):
     """The directory's filters: a plain GET form, so every search has a shareable URL."""
 
     class Meta:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
@@ -12,6 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from koopboard.cooperations.forms import _choices
 from koopboard.domain.catalog import Handlungsfeld
 from koopboard.domain.check import QUESTIONS, Scale
+from koopboard.inputs import BaseForm
 
 CHOOSE = _l("Bitte wählen Sie eine Antwort.")
 YES_NO = [SelectChoice("ja", _l("ja")), SelectChoice("nein", _l("nein"))]
@@ -28,7 +28,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CheckForm(FlaskForm):
+class CheckForm(BaseForm):
     """The seed's checklist, question by question (labels are the questions themselves)."""
 
     q1_fields = CheckboxesField(
