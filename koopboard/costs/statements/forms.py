@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from koopboard.cooperations.forms import GermanDateField
+from koopboard.inputs import BaseForm
 
 BIC = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
 
@@ -30,7 +30,7 @@ def iban_is_valid(iban: str) -> bool:
     return int(digits) % 97 == 1
 
 
-class LetterheadForm(FlaskForm):
+class LetterheadForm(BaseForm):
     """Letterhead and bank account of the paying municipality."""
 
     letter_address = TextAreaField(
@@ -56,7 +56,7 @@ class LetterheadForm(FlaskForm):
             raise ValidationError(_l("Ein BIC hat 8 oder 11 Zeichen, z. B. SALADE55XXX."))
 
 
-class TermsForm(FlaskForm):
+class TermsForm(BaseForm):
     """Due date and Kassenzeichen printed on the year's statements."""
 
     due_date = GermanDateField(_l("Fällig am"), validators=[Optional()])
