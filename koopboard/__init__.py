@@ -79,6 +79,7 @@ def _check_production_config(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from koopboard.account import bp as account_bp
     from koopboard.admin import bp as admin_bp
     from koopboard.auth.views import bp as auth_bp
     from koopboard.boerse import bp as boerse_bp
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(cooperations_bp)
     app.register_blueprint(milestones_bp)
     app.register_blueprint(costs_bp)

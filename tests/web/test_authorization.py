@@ -896,6 +896,9 @@ ROUTES: dict[str, list[Call]] = {
             data=lambda w, v: {"password": "y"},
         ),
     ],
+    "account.show": [Call("GET", "/konto/", signed_in(200))],
+    "account.data_page": [Call("GET", "/konto/meine-daten", signed_in(200))],
+    "account.data_json": [Call("GET", "/konto/meine-daten.json", signed_in(200))],
     "municipalities.search": [
         Call("GET", "/kommunen/suche?query=Nirgendwo&for_partner=1", signed_in(200)),
     ],
