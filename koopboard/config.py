@@ -78,8 +78,15 @@ class Config:
 
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
-    LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "5 per 15 minutes")
+    # Failed logins per account and client: this many are free, then each doubles the wait
+    # (2 s, 4 s, …) up to the cap. Never a lock-out: another client is not affected.
+    LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", "5"))
+    LOGIN_MAX_DELAY_SECONDS = int(os.environ.get("LOGIN_MAX_DELAY_SECONDS", "900"))
+    # Failed logins per client across all accounts; reset requests per account and client.
     LOGIN_RATE_LIMIT_CLIENT = os.environ.get("LOGIN_RATE_LIMIT_CLIENT", "20 per 15 minutes")
+    LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "5 per 15 minutes")
+    # Reset mails per address from all clients together (more requests get the same answer).
+    RESET_MAILS_PER_ADDRESS = os.environ.get("RESET_MAILS_PER_ADDRESS", "10 per hour")
 
     INVITATION_MAX_AGE = int(os.environ.get("INVITATION_MAX_AGE_SECONDS", 7 * 24 * 3600))
     PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE_SECONDS", 3600))

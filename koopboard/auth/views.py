@@ -6,10 +6,12 @@ import logging
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
+from limits import parse
 from werkzeug.wrappers import Response
 
-from koopboard.auth import services
+from koopboard.auth import services, throttle
 from koopboard.auth.forms import (
     AcceptInvitationForm,
     ForgotPasswordForm,
@@ -26,8 +28,10 @@ bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 
-def _account_key() -> str:
-    return "account:" + services.normalize_email(request.form.get("email", ""))
+def _account_and_client_key() -> str:
+    """Per address *and* client: nobody can use up the owner's attempts from elsewhere."""
+    email = services.normalize_email(request.form.get("email", ""))
+    return f"account:{email}|client:{get_remote_address()}"
 
 
 def _failed(response: Response) -> bool:
@@ -71,26 +75,41 @@ def send_token_mail_after_commit(issued: services.IssuedToken) -> None:
 @limiter.limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT_CLIENT"], methods=["POST"], deduct_when=_failed
 )
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-)
 def login() -> Response:
-    """Sign in with e-mail and password."""
+    """Sign in with e-mail and password (failures slow down this client for this account)."""
     if current_user.is_authenticated:
         return redirect(url_for("cooperations.mine"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        email, client = services.normalize_email(form.email.data), get_remote_address()
+        wait = throttle.wait_seconds(email, client)
+        if wait:
+            # Even the right password waits: else guessing would go on at full speed.
+            form.password.errors.append(_too_many(wait))
+            page = render("auth/login.html", "auth/_login_form.html", form=form, status=429)
+            page.headers["Retry-After"] = str(wait)
+            return page
+        user = services.authenticate(email, form.password.data)
         if user is not None:
+            throttle.record_success(email, client)
             _sign_in(user)
             return redirect(_safe_next(request.args.get("next")))
+        wait = throttle.record_failure(email, client)
         # Same message whether the account exists or not.
-        form.password.errors.append(_("E-Mail-Adresse oder Passwort ist falsch."))
+        form.password.errors.append(
+            _too_many(wait) if wait else _("E-Mail-Adresse oder Passwort ist falsch.")
+        )
     status = form_status(not form.is_submitted())
     return render("auth/login.html", "auth/_login_form.html", form=form, status=status)
+
+
+def _too_many(seconds: int) -> str:
+    return _(
+        "E-Mail-Adresse oder Passwort ist falsch, und von diesem Gerät gab es zu viele "
+        "Fehlversuche für dieses Konto. Bitte warten Sie %(seconds)d Sekunden, oder setzen Sie "
+        "Ihr Passwort über „Passwort vergessen?“ zurück.",
+        seconds=seconds,
+    )
 
 
 @bp.post("/abmelden")
@@ -165,15 +184,21 @@ def accept_invitation(token: str) -> Response:
 
 @bp.route("/passwort-vergessen", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_CLIENT"], methods=["POST"])
-# Per address too: nobody can flood one mailbox with reset mails from many clients.
 @limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"], key_func=_account_key, methods=["POST"]
+    lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"],
+    key_func=_account_and_client_key,
+    methods=["POST"],
 )
 def forgot_password() -> Response:
     """Ask for a reset link; the answer never reveals whether the account exists."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        issued = services.request_password_reset(form.email.data)
+        # Per address, from all clients together, only so many mails go out; beyond that the
+        # answer stays the same and the links already sent keep working (asking again never
+        # kills them), so nobody can flood the mailbox or keep the owner from resetting.
+        issued = None
+        if _reset_mail_allowed(services.normalize_email(form.email.data)):
+            issued = services.request_password_reset(form.email.data)
         db.session.commit()
         if issued is not None:
             send_token_mail_after_commit(issued)
@@ -187,6 +212,13 @@ def forgot_password() -> Response:
     return render(
         "auth/forgot_password.html", form=form, status=form_status(not form.is_submitted())
     )
+
+
+def _reset_mail_allowed(email: str) -> bool:
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    limit = parse(current_app.config["RESET_MAILS_PER_ADDRESS"])
+    return limiter.limiter.hit(limit, "koopboard/reset-mails", email)
 
 
 @bp.route("/passwort-zuruecksetzen/<token>", methods=["GET", "POST"])
