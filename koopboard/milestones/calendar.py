@@ -7,6 +7,7 @@ user's roles on every fetch, and rotating the token makes every old URL answer 4
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -29,25 +30,33 @@ def feed_of(user: User) -> CalendarFeed | None:
     return db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
 
 
-def enable_or_rotate(user: User) -> CalendarFeed:
-    """Create the user's secret token, or replace it (old feed URLs stop working)."""
+def hash_token(token: str) -> str:
+    """What is stored of a feed token (256 random bits need no slow hash)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def enable_or_rotate(user: User) -> str:
+    """Create the user's secret token, or replace it (old feed URLs stop working).
+
+    Returns the token itself: it is stored only hashed, so this is the one chance to show it."""
     feed = feed_of(user)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     if feed is None:
-        feed = CalendarFeed(user_id=user.id, token=token)
-        db.session.add(feed)
+        db.session.add(CalendarFeed(user_id=user.id, token_hash=hash_token(token)))
     else:
-        feed.token = token
+        feed.token_hash = hash_token(token)
         feed.rotated_at = utcnow()
     db.session.flush()
-    return feed
+    return token
 
 
 def user_for_token(token: str) -> User | None:
     """The active user behind a feed token, or None."""
     if not token or len(token) > 64:
         return None
-    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token == token))
+    feed = db.session.scalar(
+        select(CalendarFeed).where(CalendarFeed.token_hash == hash_token(token))
+    )
     if feed is None or not feed.user.is_active_account:
         return None
     return feed.user

@@ -6,7 +6,7 @@ sign in); ``views.TOKEN_ENDPOINTS`` exempts them from the login requirement.
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, url_for
+from flask import Response, abort, current_app, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,15 +20,20 @@ from koopboard.models import Cooperation, Milestone, User
 from koopboard.models.types import utcnow
 from koopboard.web import render
 
+# The new token travels from the POST to the one page that shows it (then it is gone).
+_SHOW_ONCE = "calendar_token_once"
+
 
 @bp.get("/meilensteine/kalender")
 def calendar_settings() -> Response:
-    """The user's secret calendar addresses (all cooperations, and each one)."""
+    """The user's secret calendar addresses, shown once after they were made."""
     feed = calendar.feed_of(current_user)
+    token = session.pop(_SHOW_ONCE, None) if feed else None
     return render(
         "milestones/calendar.html",
         feed=feed,
-        cooperations=[c for c, _role, _n in my_cooperations(current_user)] if feed else [],
+        token=token,
+        cooperations=[c for c, _role, _n in my_cooperations(current_user)] if token else [],
         form=FeedForm(),
     )
 
@@ -40,7 +45,7 @@ def rotate_feed() -> Response:
     if not form.validate_on_submit():
         abort(400)
     existed = calendar.feed_of(current_user) is not None
-    calendar.enable_or_rotate(current_user)
+    session[_SHOW_ONCE] = calendar.enable_or_rotate(current_user)
     db.session.commit()
     if existed:
         flash(

@@ -58,7 +58,10 @@ class Milestone(db.Model):
 
 
 class CalendarFeed(db.Model):
-    """The secret token behind a user's calendar subscriptions; rotating it revokes old URLs."""
+    """The secret token behind a user's calendar subscriptions; rotating it revokes old URLs.
+
+    Only the token's SHA-256 is stored: a copy of the database opens no feed. The address
+    is shown once, right after it was made."""
 
     __tablename__ = "calendar_feed"
 
@@ -66,13 +69,13 @@ class CalendarFeed(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), unique=True
     )
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
 
-    history_exclude = frozenset({"token"})
+    history_exclude = frozenset({"token_hash"})
 
     def history_cooperation_id(self) -> int | None:
         return None

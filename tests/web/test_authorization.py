@@ -1496,7 +1496,7 @@ def test_a_valid_calendar_token_does_not_open_a_hidden_cooperation(
     from koopboard.milestones.calendar import enable_or_rotate
 
     with world.app.app_context():
-        token = enable_or_rotate(db.session.get(User, world.users[actor])).token
+        token = enable_or_rotate(db.session.get(User, world.users[actor]))
         db.session.commit()
     client = world.app.test_client()
     hidden = client.get(f"/kalender/{token}/kooperation-{world.coop_a}.ics")

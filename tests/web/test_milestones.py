@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -724,9 +726,10 @@ def test_query_count_does_not_grow_with_milestones(world: World, login_as, path:
 
 
 def _feed_urls(client) -> tuple[str, str]:
+    """The addresses from the page right after they were made (it shows them once)."""
     page = client.get("/meilensteine/kalender").get_data(as_text=True)
-    token = db.session.scalar(select(CalendarFeed.token))
-    assert token in page
+    token = re.search(r"/kalender/([^/]+)/meilensteine\.ics", page).group(1)
+    assert token not in client.get("/meilensteine/kalender").get_data(as_text=True)
     return f"/kalender/{token}/meilensteine.ics", f"/kalender/{token}/kooperation-"
 
 
@@ -815,3 +818,22 @@ def test_history_page_lists_milestone_changes(world: World, login_as) -> None:
     page = client.get(f"/kooperationen/{world.cid}/verlauf").get_data(as_text=True)
     assert "Satzung beschließen" in page and "erledigt" in page
     assert "Lea Leitung" in page
+
+
+def test_feed_tokens_are_stored_hashed_and_shown_once(world: World, login_as, app) -> None:
+    add(world)
+    client = login_as(world.lead)
+    client.post("/meilensteine/kalender")
+    first = client.get("/meilensteine/kalender").get_data(as_text=True)
+    token = re.search(r"/kalender/([^/]+)/meilensteine\.ics", first).group(1)
+    assert "nur jetzt angezeigt" in first
+
+    stored = db.session.scalar(select(CalendarFeed))
+    assert token not in {stored.token_hash, *map(str, vars(stored).values())}
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    again = client.get("/meilensteine/kalender").get_data(as_text=True)
+    assert token not in again and "Neue geheime Adressen erzeugen" in again
+    assert app.test_client().get(f"/kalender/{token}/meilensteine.ics").status_code == 200
+    # The hash itself is no address.
+    hashed = f"/kalender/{stored.token_hash}/meilensteine.ics"
+    assert app.test_client().get(hashed).status_code == 404
