@@ -8,7 +8,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("KOOP_INSTANCE_DIR", BASE_DIR / "instance"))
 
-DEFAULT_SECRET_KEY = "dev-only-not-secret"
+# Development only: production refuses to start with it (create_app checks).
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # nosec B105
 
 
 def _bool(name: str, default: bool) -> bool:

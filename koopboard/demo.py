@@ -22,7 +22,8 @@ from koopboard.history import acting_as
 from koopboard.milestones.services import MilestoneData, create_milestone
 from koopboard.models import Cooperation, CostBudget, Membership, Municipality, User
 
-DEMO_PASSWORD = "KoopBoard-Demo-2026"
+# The demo's sign-in, documented in the README; the demo is for development machines.
+DEMO_PASSWORD = "KoopBoard-Demo-2026"  # nosec B105
 TITLE = "Gemeinsames Standesamt Merchweiler, Illingen, Eppelborn und Schiffweiler"
 # AGS from the Gemeindeverzeichnis (Landkreis Neunkirchen, Saarland).
 AGS = {

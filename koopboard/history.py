@@ -50,7 +50,9 @@ def _current_actor() -> tuple[int | None, str]:
         if has_request_context() and current_user.is_authenticated:
             user = current_user
             return user.id, f"{user.name} <{user.email}>"
-    except Exception:  # pragma: no cover - outside Flask entirely
+    # Outside a request (CLI, worker, migrations) the actor is "System"; a history entry must
+    # never fail a write because the login machinery is not there.
+    except Exception:  # nosec B110  # pragma: no cover - outside Flask entirely
         pass
     return None, "System"
 

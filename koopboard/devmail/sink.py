@@ -128,7 +128,8 @@ def _header(message: EmailMessage, name: str) -> str:
 
 def _parse(message_id: str, data: bytes) -> dict[str, Any]:
     message = email.message_from_bytes(data, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
+    if not isinstance(message, EmailMessage):  # the default policy always makes one
+        raise TypeError("unexpected message class")
     date_header = message.get("Date")
     date = getattr(date_header, "datetime", None)
     envelope_to = [a.strip() for a in _header(message, ENVELOPE_TO_HEADER).split(",") if a.strip()]

@@ -339,7 +339,8 @@ def _check_number(what: str, value: object) -> None:
 def _check_percent(what: str, value: object) -> None:
     """Refuse a percentage outside 0–100 or with more than three decimals."""
     _check_number(what, value)
-    assert isinstance(value, int | Decimal)
+    if not isinstance(value, int | Decimal):  # _check_number refused the rest already
+        raise TypeError(f"{what}: {value!r} is no number")
     if value > HUNDRED:
         raise SharingKeyError(f"{what} darf höchstens 100 % betragen.", "over_100")
     if isinstance(value, Decimal) and 1000 % value.as_integer_ratio()[1]:

@@ -72,8 +72,9 @@ def build_books(costs: int, prefix: str, *, year: int = YEAR) -> Books:
         )
         for i in range(PARTNERS)
     ]
-    lead = User(email=f"lead{prefix}@example.org", name="Lead", password_hash="x")
-    treasurer = User(email=f"kasse{prefix}@example.org", name="Kasse", password_hash="x")
+    # "x" is no valid hash: nobody can sign in as these bench users.
+    lead = User(email=f"lead{prefix}@example.org", name="Lead", password_hash="x")  # nosec B106
+    treasurer = User(email=f"kasse{prefix}@example.org", name="Kasse", password_hash="x")  # nosec B106
     lead.municipality = treasurer.municipality = towns[0]
     db.session.add_all([*towns, lead, treasurer])
     db.session.flush()

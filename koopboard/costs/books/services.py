@@ -326,7 +326,8 @@ def split_shares(
     shares = [
         (by_ags[line.partner], line.share, Decimal(line.weight), line.reason) for line in lines
     ]
-    assert sum(s for _m, s, _w, _r in shares) == amount  # allocate guarantees it
+    if sum(s for _m, s, _w, _r in shares) != amount:  # allocate guarantees it; kept under -O
+        raise RuntimeError(f"shares of {amount} do not add up")
     return key, description, shares
 
 

@@ -124,7 +124,8 @@ class Ink:
         self.text.textOut(text)
 
     def right(self, x: float, y: float, text: str) -> None:
-        assert self.current is not None
+        if self.current is None:
+            raise RuntimeError("set a font before right-aligned text")
         self.left(x - text_width(text, *self.current), y, text)
 
     def rule(self, y: float) -> None:

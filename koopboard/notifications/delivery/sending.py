@@ -48,7 +48,8 @@ def retry_delay(attempts: int) -> float:
     config = current_app.config
     base = config["NOTIFY_RETRY_BASE_SECONDS"] * 2 ** max(attempts - 1, 0)
     delay = min(config["NOTIFY_RETRY_CAP_SECONDS"], base)
-    return delay + random.uniform(0, delay / 10)
+    # Jitter spreads retries; nothing secret depends on it, so no CSPRNG is needed.
+    return delay + random.uniform(0, delay / 10)  # nosec B311
 
 
 def _attempt(
