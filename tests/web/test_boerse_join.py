@@ -208,6 +208,11 @@ def test_the_lead_accepts_and_the_requesting_municipality_hears_it(
     relay()
     [mail] = mailbox.to("buergermeister@ottweiler.example")
     assert "wurde angenommen: Beitritt am 01.03.2026" in mailbox.text(mail)
+    # It tells them why they got it: their municipality asked (they have no role yet).
+    assert "weil Ihre Kommune den Beitritt zu dieser Kooperation angefragt hat" in mailbox.text(
+        mail
+    )
+    assert "eine Rolle in dieser Kooperation" not in mailbox.text(mail)
     # The newcomer has no role yet, but sees the answer in the bell list.
     client.post("/abmelden")
     login_as(world["colleague"])

@@ -279,6 +279,9 @@ def _render_event_mail(event: NotificationEvent, cooperation: Cooperation) -> Ev
         "link": link_for(event),
         "unsubscribe": _UNSUBSCRIBE,
         "settings_link": f"{base_url()}/benachrichtigungen/einstellungen",
+        # An answer to a join request reaches the requesting municipality, which has no role.
+        "as_requester": event.event_type == EventType.JOIN_REQUEST.value
+        and (event.payload or {}).get("step") in ("accepted", "declined"),
     }
     subject = f"[{cooperation.title}] {context['label']}"
     if detail := subject_detail(event):
