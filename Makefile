@@ -74,14 +74,16 @@ test: $(VENV_STAMP) assets translations system ## Run the whole test suite (lint
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
 	$(BANDIT)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # --- more -----------------------------------------------------------------------------------------
 
-lint: $(VENV_STAMP) ## ruff check, ruff format --check and bandit
+lint: $(VENV_STAMP) ## ruff, bandit, lint-imports (layers: docs/architecture.md)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BANDIT)
+	$(BIN)/lint-imports --no-cache
 
 # Needs the network (PyPI's vulnerability data): not part of make test. Without it pip-audit
 # cannot audit anything; --strict makes that a failure instead of a silent pass.

@@ -7,9 +7,9 @@ from wtforms import BooleanField, IntegerField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from koopboard.cooperations.forms import REQUIRED, ChoiceField, GermanDateField, _choices
 from koopboard.domain.catalog import CooperationStatus, Handlungsfeld, Rechtsform
 from koopboard.domain.directory import RADIUS_MAX_KM, SUMMARY_MAX, Visibility
+from koopboard.forms import REQUIRED, ChoiceField, GermanDateField, enum_choices
 from koopboard.inputs import BaseForm
 
 CHOOSE = _l("Bitte wählen Sie einen Eintrag aus der Liste.")
@@ -25,7 +25,7 @@ class ListingForm(BaseForm):
 
     visibility = ChoiceField(
         _l("Sichtbarkeit in der Kooperationsbörse"),
-        choices=_choices(Visibility),
+        choices=enum_choices(Visibility),
         validators=[DataRequired(CHOOSE)],
         description=_l(
             "Der Eintrag zeigt nur Titel, Handlungsfeld, Rechtsform, Status, Region, "
@@ -125,19 +125,19 @@ class DirectoryFilterForm(BaseForm):
     )
     handlungsfeld = ChoiceField(
         _l("Handlungsfeld"),
-        choices=[SelectChoice("", _l("alle")), *_choices(Handlungsfeld)],
+        choices=[SelectChoice("", _l("alle")), *enum_choices(Handlungsfeld)],
         validators=[Optional()],
     )
     land = ChoiceField(_l("Land"), choices=[], validators=[Optional()])
     kreis = ChoiceField(_l("Kreis"), choices=[], validators=[Optional()])
     rechtsform = ChoiceField(
         _l("Rechtsform"),
-        choices=[SelectChoice("", _l("alle")), *_choices(Rechtsform)],
+        choices=[SelectChoice("", _l("alle")), *enum_choices(Rechtsform)],
         validators=[Optional()],
     )
     status = ChoiceField(
         _l("Status"),
-        choices=[SelectChoice("", _l("alle")), *_choices(CooperationStatus)],
+        choices=[SelectChoice("", _l("alle")), *enum_choices(CooperationStatus)],
         validators=[Optional()],
     )
     art = ChoiceField(

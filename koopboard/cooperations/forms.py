@@ -3,16 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    HiddenField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.fields.choices import SelectChoice
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -22,54 +13,21 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from koopboard.domain.catalog import (
-    CooperationStatus,
-    Handlungsfeld,
-    LabelledEnum,
-    Rechtsform,
-    Role,
+from koopboard.domain.catalog import CooperationStatus, Handlungsfeld, Rechtsform, Role
+from koopboard.forms import (
+    CHOOSE,
+    DATE,
+    PLEASE_CHOOSE,
+    REQUIRED,
+    ChoiceField,
+    GermanDateField,
+    enum_choices,
 )
 from koopboard.inputs import BaseForm
-
-REQUIRED = _l("Bitte füllen Sie dieses Feld aus.")
-CHOOSE = _l("Bitte wählen Sie einen Eintrag aus der Liste.")
-DATE = _l("Bitte geben Sie ein gültiges Datum an (TT.MM.JJJJ).")
-
-
-PLEASE_CHOOSE = SelectChoice("", _l("– bitte wählen –"))
-
-
-def _choices(enum_cls: type[LabelledEnum]) -> list[SelectChoice]:
-    """Choices whose labels are translated when the form is rendered."""
-    return [SelectChoice(value, _l(label)) for value, label in enum_cls.choices()]
 
 
 def _max(n: int) -> Length:
     return Length(max=n, message=_l("Höchstens %(max)d Zeichen.", max=n))
-
-
-class GermanDateField(DateField):
-    """Accepts the browser's ISO date and the German ``TT.MM.JJJJ`` typed by hand."""
-
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
-        kwargs.setdefault("format", ["%Y-%m-%d", "%d.%m.%Y"])
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(str(DATE)) from exc
-
-
-class ChoiceField(SelectField):
-    """A select whose "not in the list" message is ours (German, like the others)."""
-
-    def pre_validate(self, form: FlaskForm) -> None:
-        try:
-            super().pre_validate(form)
-        except ValidationError as exc:
-            raise ValidationError(str(CHOOSE)) from exc
 
 
 class CooperationForm(BaseForm):
@@ -83,17 +41,17 @@ class CooperationForm(BaseForm):
     )
     handlungsfeld = ChoiceField(
         _l("Handlungsfeld"),
-        choices=[PLEASE_CHOOSE, *_choices(Handlungsfeld)],
+        choices=[PLEASE_CHOOSE, *enum_choices(Handlungsfeld)],
         validators=[DataRequired(CHOOSE)],
     )
     rechtsform = ChoiceField(
         _l("Rechtsform"),
-        choices=[PLEASE_CHOOSE, *_choices(Rechtsform)],
+        choices=[PLEASE_CHOOSE, *enum_choices(Rechtsform)],
         validators=[DataRequired(CHOOSE)],
         description=_l("Von der losesten bis zur verbindlichsten Form."),
     )
     status = ChoiceField(
-        _l("Status"), choices=_choices(CooperationStatus), validators=[DataRequired(CHOOSE)]
+        _l("Status"), choices=enum_choices(CooperationStatus), validators=[DataRequired(CHOOSE)]
     )
     start_date = GermanDateField(_l("Beginn"), validators=[InputRequired(DATE)])
     end_date = GermanDateField(_l("Ende"), validators=[Optional()])
@@ -151,7 +109,7 @@ class RoleForm(BaseForm):
     """Give a person of a partner municipality a role."""
 
     user_id = ChoiceField(_l("Person"), coerce=int, validators=[InputRequired(CHOOSE)])
-    role = ChoiceField(_l("Rolle"), choices=_choices(Role), validators=[DataRequired(CHOOSE)])
+    role = ChoiceField(_l("Rolle"), choices=enum_choices(Role), validators=[DataRequired(CHOOSE)])
 
 
 class DeleteForm(BaseForm):

@@ -11,7 +11,6 @@ registers on the one blueprint ``web.bp``, so endpoint names stay ``costs.<view>
 from koopboard.costs.books import views as books_views  # noqa: F401 (routes register on bp)
 from koopboard.costs.budget import views as budget_views  # noqa: F401
 from koopboard.costs.keys import views as keys_views  # noqa: F401
-from koopboard.costs.receipts import views as receipts_views  # noqa: F401
 from koopboard.costs.recurring import views as recurring_views  # noqa: F401
 from koopboard.costs.statements import views as statements_views  # noqa: F401
 from koopboard.costs.web import bp

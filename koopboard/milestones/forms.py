@@ -7,9 +7,9 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from koopboard.cooperations.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
 from koopboard.domain.catalog import LabelledEnum
 from koopboard.domain.milestones import MilestoneStatus, Phase
+from koopboard.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
 from koopboard.inputs import BaseForm
 from koopboard.models import Municipality
 
@@ -18,7 +18,7 @@ DESCRIPTION_MAX = 5000
 NOTE_MAX = 1000
 
 
-def _choices(enum_cls: type[LabelledEnum]) -> list[SelectChoice]:
+def enum_choices(enum_cls: type[LabelledEnum]) -> list[SelectChoice]:
     """Choices whose labels are translated when the form is rendered."""
     return [SelectChoice(value, _l(label)) for value, label in enum_cls.choices()]
 
@@ -41,14 +41,14 @@ class MilestoneForm(BaseForm):
     """Create or edit a milestone (Projektleitung); ``version`` guards against lost updates."""
 
     title = StringField(_l("Titel"), validators=[DataRequired(REQUIRED), _max(TITLE_MAX)])
-    phase = ChoiceField(_l("Phase"), choices=_choices(Phase), validators=[DataRequired(CHOOSE)])
+    phase = ChoiceField(_l("Phase"), choices=enum_choices(Phase), validators=[DataRequired(CHOOSE)])
     due_date = GermanDateField(
         _l("Fällig am"),
         validators=[InputRequired(DATE)],
         description=_l("Nicht vor dem Beginn der Kooperation."),
     )
     status = ChoiceField(
-        _l("Status"), choices=_choices(MilestoneStatus), validators=[DataRequired(CHOOSE)]
+        _l("Status"), choices=enum_choices(MilestoneStatus), validators=[DataRequired(CHOOSE)]
     )
     # Not checked against the choices here: the service says why (not a partner).
     responsible_municipality_id = ChoiceField(
@@ -82,7 +82,7 @@ class StatusForm(BaseForm):
     """Inline: the status of one milestone."""
 
     status = ChoiceField(
-        _l("Status"), choices=_choices(MilestoneStatus), validators=[DataRequired(CHOOSE)]
+        _l("Status"), choices=enum_choices(MilestoneStatus), validators=[DataRequired(CHOOSE)]
     )
     version = HiddenField()
 

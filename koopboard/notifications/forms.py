@@ -9,8 +9,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from koopboard.cooperations.forms import CHOOSE, PLEASE_CHOOSE, ChoiceField, _choices
 from koopboard.domain.notifications import DeliveryMode, EventType
+from koopboard.forms import CHOOSE, PLEASE_CHOOSE, ChoiceField, enum_choices
 from koopboard.inputs import BaseForm
 
 WEEKDAYS = [
@@ -66,12 +66,12 @@ class OverrideForm(BaseForm):
     cooperation_id = ChoiceField(_l("Kooperation"), validators=[DataRequired(CHOOSE)], choices=[])
     event_type = ChoiceField(
         _l("Art der Benachrichtigung"),
-        choices=[PLEASE_CHOOSE, *_choices(EventType)],
+        choices=[PLEASE_CHOOSE, *enum_choices(EventType)],
         validators=[DataRequired(CHOOSE)],
     )
     mode = ChoiceField(
         _l("Zustellung"),
-        choices=[PLEASE_CHOOSE, *_choices(DeliveryMode)],
+        choices=[PLEASE_CHOOSE, *enum_choices(DeliveryMode)],
         validators=[DataRequired(CHOOSE)],
     )
 

@@ -8,9 +8,9 @@ from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from koopboard.cooperations.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
 from koopboard.costs.forms import YEAR, AmountField, optional_id
 from koopboard.costs.receipts.forms import check_upload
+from koopboard.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
 from koopboard.inputs import BaseForm
 
 KINDS = [

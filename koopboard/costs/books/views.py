@@ -1,25 +1,29 @@
-"""The books' pages: the cost list with balances, a cost with its shares, booking and
-editing, the four-eyes actions, payments and year closing. Each loads through
+"""The books' pages: the cost list with balances, a cost with its shares and its receipt,
+booking and editing, the four-eyes actions, payments and year closing. Each loads through
 ``access.load_cooperation`` (404/403).
 
-Kämmerei books, submits, approves (never its own), rejects, cancels and books payments;
-every role reads. Money pages switch the
-htmx history cache off (``data-hx-history="false"``): amounts are never restored stale.
+Kämmerei books, submits, approves (never its own), rejects, cancels, books payments and
+uploads receipts; every role reads. The receipt routes live here, beside the cost page
+they re-render, so ``receipts`` (rules and form) never imports ``books``. Money pages
+switch the htmx history cache off (``data-hx-history="false"``): amounts are never
+restored stale.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
-from flask import Response, abort, current_app, flash, redirect, request, url_for
-from flask_babel import gettext
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from koopboard import inputs
 from koopboard.cooperations.access import load_cooperation
@@ -44,10 +48,11 @@ from koopboard.costs.web import (
 from koopboard.domain.allocation import TIE_BREAK_RULE
 from koopboard.domain.catalog import Role
 from koopboard.domain.money import format_eur
-from koopboard.extensions import db
+from koopboard.extensions import db, htmx
 from koopboard.i18n import format_money
 from koopboard.models import Cooperation
 from koopboard.models.cost import Cost, CostState
+from koopboard.security import is_local_path
 from koopboard.web import form_status, render
 
 
@@ -535,3 +540,84 @@ def close_year(cooperation_id: int, year: int) -> Response:
     db.session.commit()
     flash(gettext("Das Haushaltsjahr %(y)s ist abgeschlossen.", y=year), "success")
     return redirect(target)
+
+
+# --- the receipt of a cost (download and upload; its panel is part of the cost page) --------
+
+TOO_LARGE = (
+    "Die Datei ist zu groß: Belege dürfen höchstens 10 MB groß sein. Es wurde nichts "
+    "gespeichert. Bitte eine kleinere Datei wählen (z. B. den Scan mit geringerer Auflösung)."
+)
+
+
+@bp.app_template_filter("dateigroesse")
+def file_size(size: int | None) -> str:
+    """1,2 MB; 820 KB; 512 Byte (German decimal comma in German)."""
+    if size is None:
+        return "–"
+    if size < 1024:
+        return f"{size}\u00a0Byte"
+    unit, factor = ("MB", 1024 * 1024) if size >= 1024 * 1024 else ("KB", 1024)
+    value = (Decimal(size) / factor).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{format_decimal(value, format='#,##0.#')}\u00a0{unit}"
+
+
+@bp.app_template_filter("dateityp")
+def type_label(media_type: str | None) -> str:
+    """PDF, PNG or JPEG."""
+    return receipts.TYPE_LABELS.get(media_type or "", media_type or "–")
+
+
+@bp.get(COOP + "/<int:cost_id>/beleg")
+def receipt_download(cooperation_id: int, cost_id: int) -> Response:
+    """The receipt as an attachment (every role of the cooperation; 404 for others)."""
+    cooperation, _role, cost = load_cost(cooperation_id, cost_id)
+    receipt = receipts.receipt_with_data(cooperation.id, cost.id)
+    if receipt is None:
+        abort(404)
+    response = Response(receipt.data, mimetype=receipt.media_type)
+    response.headers["Content-Disposition"] = receipts.content_disposition(receipt.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    # Never rendered as a page of this site, even if a browser ignored the attachment.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.post(COOP + "/<int:cost_id>/beleg")
+def receipt_upload(cooperation_id: int, cost_id: int) -> Response:
+    """Upload or replace the receipt of a cost before approval (Kämmerei); a failed upload
+    re-renders the cost page with the message next to the file field, nothing written."""
+    cooperation, role, cost = load_cost(cooperation_id, cost_id, *BOOKERS)
+    form = ReceiptForm()
+    if form.validate_on_submit():
+        upload: receipts.Upload = form.receipt.upload  # type: ignore[attr-defined]
+        try:
+            replaced = receipts.attach(cooperation, cost, upload, by=current_user)
+        except services.CostError as exc:
+            db.session.rollback()
+            db.session.expire_all()
+            form.form_errors = [*form.form_errors, str(exc)]
+        else:
+            db.session.commit()
+            verb = "ersetzt" if replaced else "gespeichert"
+            flash(f"Der Beleg „{upload.filename}“ ist {verb}.", "success")
+            return done(cost_url(cost))
+    return show_page(cooperation, role, cost, status=form_status(False), receipt_form=form)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error: RequestEntityTooLarge) -> Response | tuple[str, int]:
+    """A request over MAX_CONTENT_LENGTH: a clear German message, nothing written.
+
+    htmx does not show a 413, so it is sent back to the page it came from with the message."""
+    db.session.rollback()
+    if htmx:
+        flash(TOO_LARGE, "error")
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        target = current.path + (f"?{current.query}" if current.query else "")
+        if not is_local_path(target):
+            coop = (request.view_args or {}).get("cooperation_id")
+            target = url_for("costs.index", cooperation_id=coop) if coop else url_for("main.index")
+        return Response(status=204, headers={"HX-Redirect": target})
+    return render_template("errors/error.html", code=413, message=TOO_LARGE), 413

@@ -7,9 +7,9 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from koopboard.cooperations.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
 from koopboard.costs.forms import AmountField, optional_id
 from koopboard.costs.recurring.services import RecurringData
+from koopboard.forms import CHOOSE, DATE, REQUIRED, ChoiceField, GermanDateField
 from koopboard.inputs import BaseForm
 from koopboard.models.cost import RecurringInterval
 
