@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -162,3 +163,40 @@ def history_value(record_type: str | None, field: str | None, value: str | None)
     except ValueError:
         pass
     return value
+
+
+# Record labels the models write in German (``str(record)`` when the entry is made), as
+# patterns: the pages say them again in the reader's language. Other labels are user data
+# (a title, a name) and stay as entered.
+_RECORD_LABELS: dict[str, tuple[re.Pattern[str], object]] = {
+    "CostKey": (
+        re.compile(r"Verteilungsschlüssel (?P<year>\d{4})"),
+        _l("Verteilungsschlüssel %(year)s"),
+    ),
+    "YearClosing": (re.compile(r"Jahresabschluss (?P<year>\d{4})"), _l("Jahresabschluss %(year)s")),
+    "CostBudget": (
+        re.compile(r"Planansatz (?P<year>\d{4}): (?P<category>.*)", re.S),
+        _l("Planansatz %(year)s: %(category)s"),
+    ),
+    "Payment": (re.compile(r"Zahlung (?P<day>\d{2}\.\d{2}\.\d{4})"), _l("Zahlung vom %(day)s")),
+}
+_ROLE_BY_LABEL = {role.label: role for role in Role}
+
+
+def history_record(record_type: str | None, label: str | None) -> str:
+    """The record's label as the pages show it: a German one the model wrote ("Zahlung
+    03.02.2026", "Ilse: Kämmerei") in the reader's language, anything else as stored."""
+    if not label:
+        return label or ""
+    if record_type == "Membership":
+        name, sep, role = label.rpartition(": ")
+        if sep and role in _ROLE_BY_LABEL:
+            return f"{name}: {_l(_ROLE_BY_LABEL[role].label)}"
+        return label
+    known = _RECORD_LABELS.get(record_type or "")
+    if known is None or not (match := known[0].fullmatch(label)):
+        return label
+    values = match.groupdict()
+    if "day" in values:
+        values["day"] = format_day(datetime.strptime(values["day"], "%d.%m.%Y").date())
+    return str(known[1]) % values

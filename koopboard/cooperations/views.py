@@ -22,7 +22,7 @@ from koopboard.cooperations.forms import (
     PartnerForm,
     RoleForm,
 )
-from koopboard.cooperations.history_labels import history_field, history_value
+from koopboard.cooperations.history_labels import history_field, history_record, history_value
 from koopboard.domain.catalog import Handlungsfeld, Role
 from koopboard.extensions import db, htmx
 from koopboard.models import Cooperation, CooperationPartner, Membership
@@ -41,7 +41,11 @@ def _require_login() -> None:
 
 @bp.context_processor
 def _history_helpers() -> dict:
-    return {"history_field": history_field, "history_value": history_value}
+    return {
+        "history_field": history_field,
+        "history_record": history_record,
+        "history_value": history_value,
+    }
 
 
 def _done(url: str) -> Response:

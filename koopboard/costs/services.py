@@ -118,3 +118,8 @@ def last_change(record_type: str, record_id: int) -> HistoryEntry | None:
 def now() -> datetime:
     """The current time (one place, for tests)."""
     return utcnow()
+
+
+def partner_label(municipality: Municipality) -> str:
+    """How a text names a partner: "Illingen (AGS 10043112)" (the key's tie-break is by AGS)."""
+    return f"{municipality.name} (AGS {municipality.ags})"

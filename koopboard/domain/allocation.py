@@ -36,6 +36,7 @@ from fractions import Fraction
 from math import lcm
 from typing import Any, Generic, Protocol, TypeVar, cast
 
+from koopboard.domain.catalog import N_
 from koopboard.domain.money import CENT, EXACT, from_cents
 
 
@@ -53,7 +54,8 @@ Weight = Decimal | int | Fraction
 _INT_ONLY = {int}
 _FAST_LIMIT = 10**18  # totals below this many cents take the fast Decimal path
 
-TIE_BREAK_RULE = (
+# Marked for the catalogue: the pages show it through Babel (``_(tie_break)``).
+TIE_BREAK_RULE = N_(
     "Übrige Cent gehen einzeln an die Partner mit dem größten Rest; bei gleichem Rest "
     "entscheidet das größere Gewicht, bei gleichem Gewicht die Reihenfolge der Schlüssel "
     "(z. B. der kleinere Gemeindeschlüssel zuerst)."
@@ -202,8 +204,16 @@ class ShareLine(Generic[K]):
         return self.remainder * 100
 
 
-def explain(total: Decimal, weights: Mapping[K, Weight] | Prepared[K]) -> list[ShareLine[K]]:
-    """Show per partner how ``allocate`` arrives at its share, in the same key order."""
+def explain(
+    total: Decimal,
+    weights: Mapping[K, Weight] | Prepared[K],
+    labels: Mapping[K, str] | None = None,
+) -> list[ShareLine[K]]:
+    """Show per partner how ``allocate`` arrives at its share, in the same key order.
+
+    A reason that names another partner (the one a tie was decided against) uses its
+    ``labels`` entry, e.g. "Illingen (AGS 10043112)" for the key "10043112"; without one,
+    the key itself."""
     total_cents = _total_cents(total)
     prepared = prepare(weights)
     keys, scaled, weight_sum = prepared.keys, prepared.scaled, prepared.weight_sum
@@ -231,7 +241,7 @@ def explain(total: Decimal, weights: Mapping[K, Weight] | Prepared[K]) -> list[S
                 rank=rank,
                 extra_cent=rank <= leftover,
                 share=from_cents(shares[index]),
-                reason=_reason(index, keys, scaled, remainders, order, leftover),
+                reason=_reason(index, keys, scaled, remainders, order, leftover, labels or {}),
             )
         )
     return lines
@@ -338,6 +348,7 @@ def _reason(
     remainders: Sequence[int],
     order: Sequence[int],
     leftover: int,
+    labels: Mapping[K, str],
 ) -> str:
     """Say in German why this partner did or did not receive a leftover cent."""
     if scaled[index] == 0:
@@ -359,10 +370,11 @@ def _reason(
         rival = order[leftover - 1]  # the last partner that still got a cent
     if rival is None or remainders[rival] != rest:
         return text
+    other = labels.get(keys[rival], str(keys[rival]))
     if scaled[index] != scaled[rival]:
-        return f"{text} Gleicher Rest wie {keys[rival]}: das größere Gewicht entscheidet."
+        return f"{text} Gleicher Rest wie {other}: das größere Gewicht entscheidet."
     return (
-        f"{text} Gleicher Rest und gleiches Gewicht wie {keys[rival]}: "
+        f"{text} Gleicher Rest und gleiches Gewicht wie {other}: "
         "die Reihenfolge der Schlüssel entscheidet."
     )
 

@@ -339,3 +339,20 @@ def test_readers_cannot_book(books, login_as) -> None:  # noqa: ANN001
     assert client.get(f"{books['base']}/neu").status_code == 403
     assert client.post(f"{books['base']}/neu", data=_cost()).status_code == 403
     assert db.session.scalar(select(func.count(Cost.id))) == 0
+
+
+def test_a_tie_names_the_other_partner_by_name_with_its_ags(books, login_as) -> None:  # noqa: ANN001
+    """10,00 € in three equal parts leaves one cent for three equal remainders: the smaller
+    AGS (Eppelborn) gets it, and the others' explanation names Eppelborn, not a number."""
+    client = login_as(books["t1"])
+    cost = _book(client, books, amount="10,00")
+    m = books["m"]
+    assert _shares(cost.id)[m["eppelborn"].id] == Decimal("3.34")
+    page = client.get(f"{books['base']}/{cost.id}").get_data(as_text=True)
+    assert "Gleicher Rest und gleiches Gewicht wie Eppelborn (AGS 10043111)" in page
+    assert "wie 10043111" not in page
+    key = {"kind": "gleich", "version": ""}
+    assert client.post(f"{books['base']}/schluessel/{YEAR}", data=key).status_code == 302
+    example = client.get(f"{books['base']}/schluessel/{YEAR}?beispiel=10,00").get_data(as_text=True)
+    assert "gleiches Gewicht wie Eppelborn (AGS 10043111)" in example
+    assert "wie 10043111" not in example

@@ -256,8 +256,9 @@ def test_signed_in_pages_in_english(  # noqa: ANN001
     ):
         assert english in show, english
     assert f"{user.name} (Merchweiler): Project lead" in show  # role label, translated
-    # (Not "Projektleitung" anywhere: the history table shows stored record labels as written.)
-    for german in ("Handlungsfeld", "allgemeine Verwaltung", "Rechtsform", "Verlauf", "Überblick"):
+    # Nor in the history: a membership's stored label "Name: Projektleitung" reads in English.
+    german_words = ("Handlungsfeld", "allgemeine Verwaltung", "Rechtsform", "Verlauf", "Überblick")
+    for german in (*german_words, "Projektleitung"):
         assert german not in show, german
 
 
@@ -295,3 +296,59 @@ def test_accessibility_statement_in_english(client) -> None:  # noqa: ANN001
 def test_login_title_per_language(client, lang: str, expected: str) -> None:  # noqa: ANN001
     switch_to(client, lang)
     assert f"<title>{expected} – KoopBoard</title>" in body(client.get("/anmelden"))
+
+
+def test_history_names_records_in_english(  # noqa: ANN001
+    client, make_municipality, make_user, login_as, make_cooperation
+) -> None:
+    """The labels the models write in German (a key, a payment, a year closing, a role)
+    read in English on the English history page; names stay as entered."""
+    from koopboard.domain.catalog import Role
+
+    town = make_municipality(name="Merchweiler", ags="10043113")
+    partner = make_municipality(name="Illingen", ags="10043112")
+    lead = make_user(municipality=town)
+    treasurer = make_user(municipality=town)
+    cooperation = make_cooperation(lead, [partner], roles={treasurer: Role.TREASURER})
+    base = f"/kooperationen/{cooperation.id}/kosten"
+    switch_to(client, "en")
+    login_as(treasurer)
+    key = client.post(f"{base}/schluessel/2026", data={"kind": "gleich", "version": ""})
+    assert key.status_code == 302, body(key)[:2000]
+    payment = {
+        "paid_on": "15.03.2026",
+        "budget_year": "2026",
+        "municipality_id": str(partner.id),
+        "recipient_id": "",
+        "kind": "abschlag",
+        "amount": "100,00",
+        "note": "",
+    }
+    assert client.post(f"{base}/zahlungen/neu", data=payment).status_code == 302
+    assert client.post(f"{base}/jahresabschluss/2026", data={"version": ""}).status_code == 302
+
+    page = body(client.get(f"/kooperationen/{cooperation.id}/verlauf"))
+    assert '<html lang="en">' in page
+    for english in ("Cost-sharing key 2026", "Year closing 2026", "Payment of "):
+        assert english in page, english
+    assert f"{treasurer.name}: Treasury" in page  # the role of a membership, translated
+    for german in ("Verteilungsschlüssel 2026", "Jahresabschluss 2026", "Zahlung ", ": Kämmerei"):
+        assert german not in page, german
+
+
+def test_tie_break_rule_in_english(  # noqa: ANN001
+    client, make_municipality, make_user, login_as, make_cooperation
+) -> None:
+    """The rounding rule on the key page is translated like every other text."""
+    from koopboard.domain.catalog import Role
+
+    town = make_municipality(name="Merchweiler", ags="10043113")
+    treasurer = make_user(municipality=town)
+    cooperation = make_cooperation(
+        make_user(municipality=town), [], roles={treasurer: Role.TREASURER}
+    )
+    switch_to(client, "en")
+    login_as(treasurer)
+    page = body(client.get(f"/kooperationen/{cooperation.id}/kosten/schluessel/2026"))
+    assert "Leftover cents go one at a time to the partners with the largest remainder" in page
+    assert "Übrige Cent" not in page

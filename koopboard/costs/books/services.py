@@ -21,6 +21,7 @@ from koopboard.costs.services import (
     check_version,
     first_open_year,
     is_closed,
+    partner_label,
     partners_of,
 )
 from koopboard.domain import keys as keydomain
@@ -317,7 +318,8 @@ def split_shares(
                         "missing_partner",
                     )
             weighting = key_weighting(key, {m.id for m in by_ags.values()})
-        lines = explain(amount, weighting.weights)
+        labels = {a: partner_label(m) for a, m in by_ags.items()}
+        lines = explain(amount, weighting.weights, labels)
     except (SharingKeyError, AllocationError) as exc:
         raise CostError(exc.message, None) from exc
     description = weighting.description

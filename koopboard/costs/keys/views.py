@@ -134,7 +134,8 @@ def _explained(cooperation: Cooperation, year: int, key: Any, amount: Decimal) -
         return {"lines": [], "error": None, "description": ""}
     try:
         weighting = keys.key_weighting(key)
-        lines = explain(amount, weighting.weights)
+        labels = {e.municipality.ags: services.partner_label(e.municipality) for e in key.entries}
+        lines = explain(amount, weighting.weights, labels)
     except (SharingKeyError, AllocationError) as exc:
         return {"lines": [], "error": exc.message, "description": ""}
     names = {e.municipality.ags: e.municipality for e in key.entries}
