@@ -8,9 +8,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from koopboard.cooperations.forms import _choices
 from koopboard.domain.catalog import Handlungsfeld
 from koopboard.domain.check import QUESTIONS, Scale
+from koopboard.forms import enum_choices
 from koopboard.inputs import BaseForm
 
 CHOOSE = _l("Bitte wählen Sie eine Antwort.")
@@ -32,22 +32,28 @@ class CheckForm(BaseForm):
     """The seed's checklist, question by question (labels are the questions themselves)."""
 
     q1_fields = CheckboxesField(
-        _l(QUESTIONS[0]), choices=_choices(Handlungsfeld), validators=[Optional()]
+        _l(QUESTIONS[0]), choices=enum_choices(Handlungsfeld), validators=[Optional()]
     )
     q1_text = TextAreaField(
         _l("Weitere Bereiche oder Erläuterung"), validators=[Optional(), _max(2000)]
     )
-    q2 = RadioField(_l(QUESTIONS[1]), choices=_choices(Scale), validators=[InputRequired(CHOOSE)])
+    q2 = RadioField(
+        _l(QUESTIONS[1]), choices=enum_choices(Scale), validators=[InputRequired(CHOOSE)]
+    )
     q3 = RadioField(_l(QUESTIONS[2]), choices=YES_NO, validators=[InputRequired(CHOOSE)])
     q3_fields = CheckboxesField(
-        _l("In welchen Handlungsfeldern?"), choices=_choices(Handlungsfeld), validators=[Optional()]
+        _l("In welchen Handlungsfeldern?"),
+        choices=enum_choices(Handlungsfeld),
+        validators=[Optional()],
     )
     q3_partners = StringField(
         _l("Mit welchen Kommunen?"),
         validators=[Optional(), _max(1000)],
         description=_l("Namen oder AGS, durch Komma getrennt, wie im Gemeindeverzeichnis."),
     )
-    q4 = RadioField(_l(QUESTIONS[3]), choices=_choices(Scale), validators=[InputRequired(CHOOSE)])
+    q4 = RadioField(
+        _l(QUESTIONS[3]), choices=enum_choices(Scale), validators=[InputRequired(CHOOSE)]
+    )
     q5 = RadioField(_l(QUESTIONS[4]), choices=YES_NO, validators=[InputRequired(CHOOSE)])
     q5_text = StringField(_l("Welche Gesprächskreise?"), validators=[Optional(), _max(1000)])
     q6 = RadioField(_l(QUESTIONS[5]), choices=YES_NO, validators=[InputRequired(CHOOSE)])
