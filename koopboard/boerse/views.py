@@ -26,6 +26,7 @@ from koopboard.domain.catalog import Role
 from koopboard.domain.directory import Visibility
 from koopboard.domain.milestones import BERLIN
 from koopboard.extensions import db, htmx
+from koopboard.inputs import page_number
 from koopboard.web import form_status, render
 
 bp = Blueprint("boerse", __name__)
@@ -79,7 +80,7 @@ def _filters(form: DirectoryFilterForm) -> tuple[services.Filters, str | None]:
         radius_km=ok(form.umkreis) if origin is not None else None,
         origin=origin,
         kind=ok(form.art),
-        page=form.seite.data if isinstance(form.seite.data, int) else 1,
+        page=page_number(request.args.get("seite")),
     )
     return filters, origin_error
 
