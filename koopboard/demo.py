@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from koopboard import demo_boerse as boerse_demo
 from koopboard.auth.services import create_user
-from koopboard.boerse import demo as boerse_demo
 from koopboard.cooperations.services import CooperationData, add_partner, create_cooperation
 from koopboard.costs.books import services as cost_books
 from koopboard.costs.keys import services as cost_keys
