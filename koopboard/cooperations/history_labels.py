@@ -179,6 +179,22 @@ _RECORD_LABELS: dict[str, tuple[re.Pattern[str], object]] = {
         _l("Planansatz %(year)s: %(category)s"),
     ),
     "Payment": (re.compile(r"Zahlung (?P<day>\d{2}\.\d{2}\.\d{4})"), _l("Zahlung vom %(day)s")),
+    "StatementTerms": (
+        re.compile(r"Zahlungsangaben (?P<year>\d{4})"),
+        _l("Zahlungsangaben %(year)s"),
+    ),
+    "CooperationListing": (
+        re.compile(r"Eintrag in der Kooperationsbörse"),
+        _l("Eintrag in der Kooperationsbörse"),
+    ),
+    "JoinRequest": (
+        re.compile(r"Beitrittsanfrage von (?P<name>.*)", re.S),
+        _l("Beitrittsanfrage von %(name)s"),
+    ),
+    "KoopCheck": (
+        re.compile(r"Kooperations-Check (?P<name>.*), Version (?P<version>\d+)", re.S),
+        _l("Kooperations-Check %(name)s, Version %(version)s"),
+    ),
 }
 _ROLE_BY_LABEL = {role.label: role for role in Role}
 

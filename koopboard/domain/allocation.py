@@ -175,6 +175,46 @@ def prepare(weights: Mapping[K, Weight] | Prepared[K]) -> Prepared[K]:
 
 
 @dataclass(frozen=True)
+class Why:
+    """Why a partner did or did not get a leftover cent, as data: the pages and mails say it
+    in the reader's language (``reason`` below is the German sentence).
+
+    ``kind``: "zero" (weight 0), "exact" (no remainder), "extra" (got a leftover cent),
+    "none" (no leftover cent). ``rest`` is the remainder in cents, ``position`` the place in
+    line by remainder, ``leftover`` the cents handed out; ``rival`` names the partner an
+    equal remainder was decided against, ``tie`` says by what ("weight" or "order")."""
+
+    kind: str
+    rest: Fraction | None = None
+    position: int = 0
+    leftover: int = 0
+    rival: str | None = None
+    tie: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        """A JSON-safe dict (the remainder as an exact "numerator/denominator")."""
+        data: dict[str, Any] = {"kind": self.kind}
+        if self.rest is not None:
+            data |= {"rest": f"{self.rest.numerator}/{self.rest.denominator}"}
+            data |= {"position": self.position, "leftover": self.leftover}
+        if self.rival is not None:
+            data |= {"rival": self.rival, "tie": self.tie}
+        return data
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Why:
+        rest = data.get("rest")
+        return cls(
+            kind=str(data["kind"]),
+            rest=Fraction(rest) if rest is not None else None,
+            position=int(data.get("position", 0)),
+            leftover=int(data.get("leftover", 0)),
+            rival=data.get("rival"),
+            tie=data.get("tie"),
+        )
+
+
+@dataclass(frozen=True)
 class ShareLine(Generic[K]):
     """How one partner's share came about: what the key page shows for each partner."""
 
@@ -187,7 +227,12 @@ class ShareLine(Generic[K]):
     rank: int  # 1 = first in line for a leftover cent (tie-break in the module doc)
     extra_cent: bool  # received one of the leftover cents
     share: Decimal  # final share: floored, plus/minus one cent if extra_cent
-    reason: str  # German sentence for the UI
+    why: Why  # the reason as data, for the reader's language
+
+    @property
+    def reason(self) -> str:
+        """The reason as a German sentence."""
+        return german_reason(self.why)
 
     @property
     def percentage(self) -> Fraction:
@@ -241,7 +286,7 @@ def explain(
                 rank=rank,
                 extra_cent=rank <= leftover,
                 share=from_cents(shares[index]),
-                reason=_reason(index, keys, scaled, remainders, order, leftover, labels or {}),
+                why=_why(index, keys, scaled, remainders, order, leftover, labels or {}),
             )
         )
     return lines
@@ -341,7 +386,7 @@ def _order(remainders: list[int], prepared: Prepared[K]) -> list[int]:
     return sorted(prepared.by_weight(), key=remainders.__getitem__, reverse=True)
 
 
-def _reason(
+def _why(
     index: int,
     keys: Sequence[K],
     scaled: Sequence[int],
@@ -349,32 +394,49 @@ def _reason(
     order: Sequence[int],
     leftover: int,
     labels: Mapping[K, str],
-) -> str:
-    """Say in German why this partner did or did not receive a leftover cent."""
+) -> Why:
+    """Why this partner did or did not receive a leftover cent."""
     if scaled[index] == 0:
-        return "Gewicht 0: kein Anteil."
+        return Why("zero")
     rest = remainders[index]
     if rest == 0:
-        return "Der Anteil geht auf den Cent genau auf: kein Rest, kein zusätzlicher Cent."
+        return Why("exact")
     position = order.index(index) + 1
-    rest_text = f"Rest {_german(Fraction(rest, sum(scaled)), 4)} Cent, Platz {position} nach Rest"
+    rest_cents = Fraction(rest, sum(scaled))
     if position <= leftover:
-        if leftover == 1:
-            text = f"{rest_text}: erhält den einen übrigen Cent."
-        else:
-            text = f"{rest_text}: erhält 1 der {leftover} übrigen Cent."
+        kind = "extra"
         # The first partner left without a cent is the one it might have tied with.
         rival = order[leftover] if leftover < len(order) else None
     else:
-        text = f"{rest_text}: kein zusätzlicher Cent ({_leftover_text(leftover)})."
+        kind = "none"
         rival = order[leftover - 1]  # the last partner that still got a cent
     if rival is None or remainders[rival] != rest:
-        return text
+        return Why(kind, rest_cents, position, leftover)
     other = labels.get(keys[rival], str(keys[rival]))
-    if scaled[index] != scaled[rival]:
-        return f"{text} Gleicher Rest wie {other}: das größere Gewicht entscheidet."
+    tie = "weight" if scaled[index] != scaled[rival] else "order"
+    return Why(kind, rest_cents, position, leftover, other, tie)
+
+
+def german_reason(why: Why) -> str:
+    """Say in German why a partner did or did not receive a leftover cent."""
+    if why.kind == "zero":
+        return "Gewicht 0: kein Anteil."
+    if why.kind == "exact" or why.rest is None:
+        return "Der Anteil geht auf den Cent genau auf: kein Rest, kein zusätzlicher Cent."
+    rest_text = f"Rest {_german(why.rest, 4)} Cent, Platz {why.position} nach Rest"
+    if why.kind == "extra":
+        if why.leftover == 1:
+            text = f"{rest_text}: erhält den einen übrigen Cent."
+        else:
+            text = f"{rest_text}: erhält 1 der {why.leftover} übrigen Cent."
+    else:
+        text = f"{rest_text}: kein zusätzlicher Cent ({_leftover_text(why.leftover)})."
+    if why.rival is None:
+        return text
+    if why.tie == "weight":
+        return f"{text} Gleicher Rest wie {why.rival}: das größere Gewicht entscheidet."
     return (
-        f"{text} Gleicher Rest und gleiches Gewicht wie {other}: "
+        f"{text} Gleicher Rest und gleiches Gewicht wie {why.rival}: "
         "die Reihenfolge der Schlüssel entscheidet."
     )
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -267,7 +269,10 @@ class CostShare(db.Model):
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipality.id", ondelete="RESTRICT"))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     weight: Mapped[Decimal] = mapped_column(Numeric(30, 6))
-    explanation: Mapped[str] = mapped_column(String(1000), default="")
+    explanation: Mapped[str] = mapped_column(String(1000), default="")  # German, as booked
+    # The same reason as data (domain.allocation.Why.to_data, or a reversal's original), so
+    # pages say it in the reader's language; None on shares booked before it existed.
+    explanation_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     cost: Mapped[Cost] = relationship(back_populates="shares")
     municipality: Mapped[Municipality] = relationship(lazy="joined")

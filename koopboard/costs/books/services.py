@@ -25,7 +25,7 @@ from koopboard.costs.services import (
     partners_of,
 )
 from koopboard.domain import keys as keydomain
-from koopboard.domain.allocation import AllocationError, explain
+from koopboard.domain.allocation import AllocationError, Why, explain, german_reason
 from koopboard.domain.catalog import N_, Rechtsform, Role
 from koopboard.domain.keys import KeyKind, SharingKeyError
 from koopboard.domain.money import format_eur
@@ -289,7 +289,7 @@ def _check_amounts(data: CostData, kind: CostKind) -> None:
 
 def split_shares(
     cooperation: Cooperation, amount: Decimal, on_date: date, year: int
-) -> tuple[CostKey | None, str, list[tuple[Municipality, Decimal, Decimal, str]]]:
+) -> tuple[CostKey | None, str, list[tuple[Municipality, Decimal, Decimal, Why]]]:
     """The key used and each active partner's share with its weight and explanation."""
     active = keydomain.active_partners(partners_of(cooperation.id), on_date)
     if not active:
@@ -325,23 +325,22 @@ def split_shares(
     description = weighting.description
     if key is None:
         description = f"{description} (kein Schlüssel für {year} hinterlegt)"
-    shares = [
-        (by_ags[line.partner], line.share, Decimal(line.weight), line.reason) for line in lines
-    ]
+    shares = [(by_ags[line.partner], line.share, Decimal(line.weight), line.why) for line in lines]
     if sum(s for _m, s, _w, _r in shares) != amount:  # allocate guarantees it; kept under -O
         raise RuntimeError(f"shares of {amount} do not add up")
     return key, description, shares
 
 
-def write_shares(cost: Cost, shares: list[tuple[Municipality, Decimal, Decimal, str]]) -> None:
-    for municipality, amount, weight, reason in shares:
+def write_shares(cost: Cost, shares: list[tuple[Municipality, Decimal, Decimal, Why]]) -> None:
+    for municipality, amount, weight, why in shares:
         db.session.add(
             CostShare(
                 cost_id=cost.id,
                 municipality_id=municipality.id,
                 amount=amount,
                 weight=weight,
-                explanation=reason[:1000],
+                explanation=german_reason(why)[:1000],
+                explanation_data=why.to_data(),
             )
         )
 
@@ -548,7 +547,14 @@ def cancel_cost(
                 municipality_id=share.municipality_id,
                 amount=-share.amount,
                 weight=share.weight,
-                explanation=f"Gegenbuchung zu Kosten Nr. {cost.id}",
+                explanation=f"Gegenbuchung zu „{cost.text}“ vom {cost.booking_date:%d.%m.%Y}"[
+                    :1000
+                ],
+                explanation_data={
+                    "kind": "reversal",
+                    "text": cost.text,
+                    "date": cost.booking_date.isoformat(),
+                },
             )
         )
     db.session.flush()

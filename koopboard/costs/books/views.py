@@ -345,6 +345,7 @@ def show_page(
         error=error,
         conflict=conflict,
         changed_by=services.last_change("Cost", cost.id),
+        reversed_cost=db.session.get(Cost, cost.reverses_id) if cost.reverses_id else None,
         tie_break=TIE_BREAK_RULE,
         status=status,
     )

@@ -161,8 +161,11 @@ def save_key(cooperation: Cooperation, year: int, data: KeyData, *, version: int
     for e in entries:
         row = previous.pop(e.municipality_id, None)
         if row is None:
+            # With the municipality itself, so the history names it ("Illingen").
             row = CostKeyEntry(
-                key_id=key.id, cooperation_id=cooperation.id, municipality_id=e.municipality_id
+                key_id=key.id,
+                cooperation_id=cooperation.id,
+                municipality=partners[e.municipality_id],
             )
             db.session.add(row)
         row.population = e.population

@@ -21,7 +21,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import getFont
 from reportlab.pdfgen.canvas import Canvas
 
-from koopboard.costs.statements.services import Statement, payment_details
+from koopboard.costs.statements.services import Statement, german_value, payment_details
 from koopboard.domain.money import format_eur
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -262,7 +262,7 @@ def _blocks(s: Statement) -> list[Block]:
     payment = payment_details(s)
     if payment:
         blocks.append(_heading("Zahlungsangaben", need=70.0))
-        blocks += _pairs([(label, pdf_text(value)) for label, value in payment])
+        blocks += _pairs([(label, pdf_text(german_value(value))) for label, value in payment])
 
     def rule(ink: Ink, top: float) -> None:
         ink.font(FONT, 8)

@@ -185,17 +185,28 @@ class Statement:
         ]
 
 
-def payment_details(s: Statement) -> list[tuple[str, str]]:
-    """What the transfer needs: amount and direction, account, Kassenzeichen, due date."""
+@dataclass(frozen=True)
+class Transfer:
+    """The open balance as a transfer: ``amount`` to (or, ``to_office`` False, from) ``office``."""
+
+    amount: Decimal
+    to_office: bool
+    office: str
+
+
+def payment_details(s: Statement) -> list[tuple[str, str | Transfer | date]]:
+    """What the transfer needs: amount and direction, account, Kassenzeichen, due date.
+    Values are text, a ``Transfer`` or a date: the page says them in the reader's
+    language, the PDF in German (``german_value``)."""
     open_amount = s.balance.open
     office = s.office
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, str | Transfer | date]] = []
     if office is None or open_amount == 0:
         return rows
     if open_amount > 0:
-        rows.append((N_("Zu überweisen"), f"{format_eur(open_amount)} an {office.name}"))
+        rows.append((N_("Zu überweisen"), Transfer(open_amount, True, office.name)))
     else:
-        rows.append((N_("Sie erhalten"), f"{format_eur(-open_amount)} von {office.name}"))
+        rows.append((N_("Sie erhalten"), Transfer(-open_amount, False, office.name)))
     if office.iban:
         rows.append(
             ("IBAN", " ".join(office.iban[i : i + 4] for i in range(0, len(office.iban), 4)))
@@ -205,8 +216,18 @@ def payment_details(s: Statement) -> list[tuple[str, str]]:
     if s.reference:
         rows.append((N_("Kassenzeichen"), s.reference))
     if s.terms is not None and s.terms.due_date is not None:
-        rows.append((N_("Fällig am"), s.terms.due_date.strftime("%d.%m.%Y")))
+        rows.append((N_("Fällig am"), s.terms.due_date))
     return rows
+
+
+def german_value(value: str | Transfer | date) -> str:
+    """A payment detail as the German PDF prints it."""
+    if isinstance(value, Transfer):
+        word = "an" if value.to_office else "von"
+        return f"{format_eur(value.amount)} {word} {value.office}"
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return value
 
 
 def load_all(cooperation: Cooperation, year: int) -> list[Statement]:

@@ -4,6 +4,8 @@ XLSX downloads (every role reads). The numbers come from ``statements.services``
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
@@ -19,6 +21,7 @@ from koopboard.costs.statements.forms import LetterheadForm, TermsForm, normalis
 from koopboard.costs.statements.pdf import to_pdf, to_pdf_all
 from koopboard.costs.web import COOP, bp, done
 from koopboard.extensions import db
+from koopboard.i18n import format_day, format_money
 from koopboard.models import Cooperation
 from koopboard.web import form_status, render
 
@@ -47,7 +50,23 @@ def statement_page(cooperation_id: int, year: int, municipality_id: int) -> Resp
         year=year,
         s=statement,
         payment_details=statements.payment_details,
+        payment_value=payment_value,
     )
+
+
+def payment_value(value: str | statements.Transfer | date) -> str:
+    """A payment detail in the reader's language: "9.340,84 € an Merchweiler"."""
+    if isinstance(value, statements.Transfer):
+        if value.to_office:
+            return gettext(
+                "%(amount)s an %(office)s", amount=format_money(value.amount), office=value.office
+            )
+        return gettext(
+            "%(amount)s von %(office)s", amount=format_money(value.amount), office=value.office
+        )
+    if isinstance(value, date):
+        return format_day(value)
+    return value
 
 
 @bp.get(STATEMENT + ".pdf")
