@@ -21,6 +21,7 @@ from koopboard.domain.milestones import MilestoneStatus, Phase
 from koopboard.domain.notifications import DeliveryMode, EventType
 from koopboard.i18n import format_day, format_money
 from koopboard.models.cost import CostKind, CostState, PaymentKind, RecurringInterval
+from koopboard.texts import key_text
 
 # Field labels shared by all record types, then the ones a record type names differently.
 FIELDS = {
@@ -147,6 +148,8 @@ def history_value(record_type: str | None, field: str | None, value: str | None)
             return str(_l(enum_cls(value).label))
         except ValueError:
             return value
+    if field == "key_description":  # written by the books in German
+        return key_text(value)
     if value in ("true", "false") and field in YES_NO_FIELDS:
         return str(_l("ja")) if value == "true" else str(_l("nein"))
     if field in MONEY_FIELDS or field in PERCENT_FIELDS:

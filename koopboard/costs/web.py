@@ -14,18 +14,16 @@ from fractions import Fraction
 from typing import Any
 
 from flask import Blueprint, Response, redirect, request, url_for
-from flask_babel import format_decimal, gettext, ngettext
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
-from koopboard import inputs
+from koopboard import inputs, texts
 from koopboard.costs import services
-from koopboard.domain.allocation import Why, round_half_up
 from koopboard.domain.keys import format_percent
 from koopboard.domain.milestones import berlin_today
 from koopboard.extensions import htmx
-from koopboard.i18n import format_day, format_money, quote
+from koopboard.i18n import format_money
 from koopboard.models import Cooperation
 
 bp = Blueprint("costs", __name__)
@@ -51,74 +49,8 @@ def today_year() -> int:
     return local_today().year
 
 
-@bp.app_template_global()
-def share_reason(item: Any) -> str:
-    """Why a share came out as it did, in the reader's language: ``item`` is a stored
-    share (its ``explanation_data``; older shares keep their German sentence) or a
-    ``ShareLine`` of a preview."""
-    if isinstance(item, Why):
-        return reason_text(item)
-    why = getattr(item, "why", None)
-    if isinstance(why, Why):
-        return reason_text(why)
-    data = getattr(item, "explanation_data", None)
-    if not data:
-        return getattr(item, "explanation", "") or ""
-    if data.get("kind") == "reversal":
-        return gettext(
-            "Gegenbuchung zu %(text)s vom %(date)s",
-            text=quote(data["text"]),
-            date=format_day(date.fromisoformat(data["date"])),
-        )
-    return reason_text(Why.from_data(data))
-
-
-def reason_text(why: Why) -> str:
-    """The sentence of ``domain.allocation.german_reason``, through Babel."""
-    if why.kind == "zero":
-        return gettext("Gewicht 0: kein Anteil.")
-    if why.kind == "exact" or why.rest is None:
-        return gettext("Der Anteil geht auf den Cent genau auf: kein Rest, kein zusätzlicher Cent.")
-    rounded = round_half_up(why.rest, 4)
-    rest = format_decimal(rounded, format="0.####")
-    if Fraction(rounded) != why.rest:
-        rest = f"≈ {rest}"
-    if why.kind == "extra" and why.leftover == 1:
-        text = gettext(
-            "Rest %(rest)s Cent, Platz %(place)s nach Rest: erhält den einen übrigen Cent.",
-            rest=rest,
-            place=why.position,
-        )
-    elif why.kind == "extra":
-        text = gettext(
-            "Rest %(rest)s Cent, Platz %(place)s nach Rest: erhält 1 der %(n)s übrigen Cent.",
-            rest=rest,
-            place=why.position,
-            n=why.leftover,
-        )
-    else:
-        text = ngettext(
-            "Rest %(rest)s Cent, Platz %(place)s nach Rest: kein zusätzlicher Cent "
-            "(nur %(num)s Cent übrig).",
-            "Rest %(rest)s Cent, Platz %(place)s nach Rest: kein zusätzlicher Cent "
-            "(nur %(num)s Cent übrig).",
-            why.leftover,
-            rest=rest,
-            place=why.position,
-        )
-    if why.rival is None:
-        return text
-    if why.tie == "weight":
-        tie = gettext(
-            "Gleicher Rest wie %(other)s: das größere Gewicht entscheidet.", other=why.rival
-        )
-    else:
-        tie = gettext(
-            "Gleicher Rest und gleiches Gewicht wie %(other)s: die Reihenfolge der Schlüssel "
-            "entscheidet.",
-            other=why.rival,
-        )
-    return f"{text} {tie}"
+bp.add_app_template_global(texts.share_reason, "share_reason")
+bp.add_app_template_filter(texts.key_text, "key_text")
 
 
 @bp.app_template_filter("prozent")

@@ -111,7 +111,6 @@ def _data_strings() -> list[str]:
         Cooperation.goals,
         Cost.text,
         Cost.category,
-        Cost.key_description,
         Cost.rejection_reason,
         Payment.note,
         Milestone.title,

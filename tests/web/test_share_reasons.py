@@ -124,3 +124,34 @@ def test_key_entries_are_named_by_municipality_in_the_history(
         )
     )
     assert labels == {"Merchweiler", "Illingen", "Eppelborn"}
+
+
+def test_key_description_reads_in_the_readers_language(
+    make_municipality, make_user, make_cooperation, login_as
+) -> None:  # noqa: ANN001
+    coop, t1, _t2 = _setup(make_municipality, make_user, make_cooperation)
+    base = f"/kooperationen/{coop.id}/kosten"
+    client = login_as(t1)
+    equal = _book(client, base)  # no key for 2026 yet: equal parts
+    data = {"kind": "einwohner", "version": ""}
+    for m in db.session.scalars(select(Municipality)):
+        data[f"population_{m.id}"] = str(m.population)
+        data[f"stichtag_{m.id}"] = "31.12.2024"
+        data[f"source_{m.id}"] = "Test"
+    assert client.post(f"{base}/schluessel/{YEAR}", data=data).status_code == 302
+    by_population = _book(client, base, amount="100,00")
+    assert "zu gleichen Teilen auf 3 Partner (kein Schlüssel für 2026 hinterlegt)" in (
+        client.get(f"{base}/{equal.id}").get_data(as_text=True)
+    )
+    assert "nach Einwohnerzahl (Stichtag 31.12.2024)" in (
+        client.get(f"{base}/{by_population.id}").get_data(as_text=True)
+    )
+    switch_to(client, "en", f"{base}/{equal.id}")
+    assert "in equal parts among 3 partners (no key stored for 2026)" in (
+        client.get(f"{base}/{equal.id}").get_data(as_text=True)
+    )
+    english = client.get(f"{base}/{by_population.id}").get_data(as_text=True)
+    assert "by population (reference date Dec 31, 2024)" in english
+    assert "by population (reference date Dec 31, 2024)" in (
+        client.get(f"{base}/schluessel/{YEAR}").get_data(as_text=True)
+    )
