@@ -49,7 +49,7 @@ from koopboard.domain.allocation import TIE_BREAK_RULE
 from koopboard.domain.catalog import Role
 from koopboard.domain.money import format_eur
 from koopboard.extensions import db, htmx
-from koopboard.i18n import format_money
+from koopboard.i18n import format_money, quote
 from koopboard.models import Cooperation
 from koopboard.models.cost import Cost, CostState
 from koopboard.security import is_local_path
@@ -252,7 +252,9 @@ def create(cooperation_id: int) -> Response:
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash(f"Die Kosten „{cost.text}“ sind als Entwurf gebucht.", "success")
+            flash(
+                gettext("Die Kosten %(t)s sind als Entwurf gebucht.", t=quote(cost.text)), "success"
+            )
             return done(cost_url(cost))
     return _render_form(cooperation, form, None, form_status(not form.is_submitted()))
 
@@ -301,7 +303,7 @@ def edit(cooperation_id: int, cost_id: int) -> Response:
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash("Änderungen gespeichert.", "success")
+            flash(gettext("Änderungen gespeichert."), "success")
             return done(cost_url(cost))
     return _render_form(cooperation, form, cost, form_status(False))
 
@@ -492,7 +494,7 @@ def payment(cooperation_id: int) -> Response:
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash("Die Zahlung ist gebucht.", "success")
+            flash(gettext("Die Zahlung ist gebucht."), "success")
             return done(
                 url_for("costs.index", cooperation_id=cooperation.id, jahr=data.budget_year)
             )
@@ -601,8 +603,12 @@ def receipt_upload(cooperation_id: int, cost_id: int) -> Response:
             form.form_errors = [*form.form_errors, str(exc)]
         else:
             db.session.commit()
-            verb = "ersetzt" if replaced else "gespeichert"
-            flash(f"Der Beleg „{upload.filename}“ ist {verb}.", "success")
+            if replaced:
+                flash(gettext("Der Beleg %(f)s ist ersetzt.", f=quote(upload.filename)), "success")
+            else:
+                flash(
+                    gettext("Der Beleg %(f)s ist gespeichert.", f=quote(upload.filename)), "success"
+                )
             return done(cost_url(cost))
     return show_page(cooperation, role, cost, status=form_status(False), receipt_form=form)
 

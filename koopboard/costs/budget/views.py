@@ -9,6 +9,7 @@ row carries its version, so a concurrent edit answers 409 instead of being overw
 from __future__ import annotations
 
 from flask import Response, abort, flash, request, url_for
+from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -59,7 +60,7 @@ def budget(cooperation_id: int, year: int) -> Response:
             elif not errors:
                 message, conflict = _save(cooperation.id, year, rows, errors)
                 if not (message or conflict or errors):
-                    flash(f"Der Planansatz {year} ist gespeichert.", "success")
+                    flash(gettext("Der Planansatz %(y)s ist gespeichert.", y=year), "success")
                     return done(url_for("costs.budget", cooperation_id=cooperation.id, year=year))
                 if conflict:
                     status, rows = 409, None

@@ -126,7 +126,10 @@ def recurring_create(cooperation_id: int) -> Response:
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash(f"Die wiederkehrenden Kosten „{rc.text}“ sind angelegt.", "success")
+            flash(
+                gettext("Die wiederkehrenden Kosten %(t)s sind angelegt.", t=quote(rc.text)),
+                "success",
+            )
             return done(_list_url(cooperation.id))
     return _render_form(cooperation, form, None, form_status(not form.is_submitted()))
 
@@ -171,7 +174,7 @@ def recurring_edit(cooperation_id: int, recurring_id: int) -> Response:
             attach_error(form, exc)
         else:
             db.session.commit()
-            flash("Änderungen gespeichert.", "success")
+            flash(gettext("Änderungen gespeichert."), "success")
             return done(_list_url(cooperation.id))
     return _render_form(cooperation, form, rc, form_status(False))
 
