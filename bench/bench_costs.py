@@ -179,9 +179,9 @@ def main() -> int:
 
         tokens = {}
         for books in (small, page):
-            tokens[books.cooperation_id] = start_login_session(
-                db.session.get(User, books.treasurer_id)
-            ).token
+            treasurer = db.session.get(User, books.treasurer_id)
+            start_login_session(treasurer)
+            tokens[books.cooperation_id] = treasurer.get_id()  # token bound to the password
         db.session.commit()
 
     def client_for(login_token: str):  # noqa: ANN202
