@@ -407,6 +407,30 @@ def history_of(cooperation_id: int, *, limit: int, offset: int = 0) -> list[Hist
     )
 
 
+# History values that are the key of a named record: the history pages show the name.
+_NAMED_FIELDS: dict[str, type[Municipality] | type[User]] = {
+    "responsible_municipality_id": Municipality,
+    "responsible_person_id": User,
+}
+
+
+def history_names(entries: list[HistoryEntry]) -> dict[tuple[str, str], str]:
+    """Names for the keys those entries store, as {(field, stored value): name}
+    (one query per kind of record, whatever the number of entries)."""
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        if entry.field in _NAMED_FIELDS:
+            for value in (entry.old_value, entry.new_value):
+                if value and value.isdigit():
+                    wanted.setdefault(entry.field, set()).add(int(value))
+    names: dict[tuple[str, str], str] = {}
+    for field, ids in wanted.items():
+        model = _NAMED_FIELDS[field]
+        rows = db.session.execute(select(model.id, model.name).where(model.id.in_(ids)))
+        names.update({(field, str(key)): name for key, name in rows})
+    return names
+
+
 def history_count(cooperation_id: int) -> int:
     """How many history entries the cooperation has."""
     return db.session.scalar(

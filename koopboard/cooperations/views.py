@@ -138,6 +138,7 @@ def create() -> Response:
 def show(cooperation_id: int) -> Response:
     """Overview, partners, roles and the latest history."""
     cooperation, role = load_cooperation(cooperation_id)
+    history = services.history_of(cooperation.id, limit=10)
     return render(
         "cooperations/show.html",
         cooperation=cooperation,
@@ -145,7 +146,8 @@ def show(cooperation_id: int) -> Response:
         manage=can_manage(role),
         partners=services.partners_of(cooperation),
         memberships=services.memberships_of(cooperation),
-        history=services.history_of(cooperation.id, limit=10),
+        history=history,
+        history_names=services.history_names(history),
         delete_form=DeleteForm(),
     )
 
@@ -395,6 +397,7 @@ def history(cooperation_id: int) -> Response:
         "cooperations/history.html",
         cooperation=cooperation,
         entries=entries,
+        history_names=services.history_names(entries),
         page_number=page_number,
         pages=pages,
         total=total,

@@ -100,6 +100,8 @@ def _event(
     elif is_overdue(status, m.due_date, now):
         summary += " (" + _("überfällig") + ")"
     responsible = m.responsible_municipality.name if m.responsible_municipality else None
+    if responsible and m.responsible_person:
+        responsible += ", " + m.responsible_person.name
     lines = [
         _("Kooperation: %(title)s", title=c.title),
         _("Phase: %(phase)s", phase=_(m.phase.label)),

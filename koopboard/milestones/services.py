@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import Row, select
+from sqlalchemy import Row, case, select
 
 from koopboard.domain.catalog import Role
 from koopboard.domain.milestones import (
@@ -27,6 +27,7 @@ from koopboard.domain.milestones import (
     upcoming_window,
 )
 from koopboard.extensions import db
+from koopboard.i18n import format_day
 from koopboard.models import (
     Cooperation,
     CooperationPartner,
@@ -68,14 +69,25 @@ class MilestoneData:
     status: str
     responsible_municipality_id: int | None
     progress_note: str
+    responsible_person_id: int | None = None
+    # Only for a milestone that is "erledigt"; None: today (or the date it already has).
+    completed_on: date | None = None
+
+
+# Who can be named as responsible person: anyone with a role except Beobachtung (which
+# only reads, so it could not keep its own milestone up to date).
+RESPONSIBLE_ROLES = (Role.LEAD, Role.TREASURER, Role.MEMBER)
 
 
 # --- rules --------------------------------------------------------------------------------
 
 
 def can_update_progress(role: Role, user: User, milestone: Milestone) -> bool:
-    """The lead always; a member for milestones assigned to their own municipality."""
+    """The lead always; a member for milestones assigned to their own municipality; the
+    responsible person for their milestone (unless they now only observe)."""
     if role is Role.LEAD:
+        return True
+    if role in RESPONSIBLE_ROLES and milestone.responsible_person_id == user.id:
         return True
     return (
         role is Role.MEMBER
@@ -111,6 +123,70 @@ def _check_responsible(
             _("Verantwortlich kann nur eine Partnerkommune dieser Kooperation sein."),
             "responsible_municipality_id",
         )
+
+
+def _check_person(
+    cooperation: Cooperation,
+    municipality_id: int | None,
+    person_id: int | None,
+    current: tuple[int | None, int | None] = (None, None),
+) -> None:
+    """The person must have a role here and belong to the responsible municipality.
+
+    ``current`` is the stored (municipality, person): an unchanged assignment stays valid
+    even if the person has lost the role since."""
+    if person_id is None or (municipality_id, person_id) == current:
+        return
+    if municipality_id is None:
+        raise MilestoneError(
+            _("Bitte wählen Sie zuerst die verantwortliche Kommune, dann eine Person aus ihr."),
+            "responsible_person_id",
+        )
+    person = next((u for u in responsible_people(cooperation) if u.id == person_id), None)
+    if person is None:
+        raise MilestoneError(
+            _(
+                "Verantwortlich kann nur eine Person mit einer Rolle in dieser Kooperation "
+                "sein (nicht Beobachtung)."
+            ),
+            "responsible_person_id",
+        )
+    if person.municipality_id != municipality_id:
+        municipality = db.session.get(Municipality, municipality_id)
+        raise MilestoneError(
+            _(
+                "%(p)s gehört nicht zur verantwortlichen Kommune %(m)s. Bitte wählen Sie "
+                "eine Person aus %(m)s oder niemanden.",
+                p=person.name,
+                m=municipality.name if municipality else "–",
+            ),
+            "responsible_person_id",
+        )
+
+
+def _completed_on(
+    status: MilestoneStatus,
+    given: date | None,
+    *,
+    old: MilestoneStatus | None,
+    stored: date | None,
+    now: datetime,
+) -> date | None:
+    """The completion date of a milestone with this status: the given day (not after today
+    in Europe/Berlin), else the one it has, else today; none unless it is "erledigt"."""
+    if status is not MilestoneStatus.ERLEDIGT:
+        return None
+    today = berlin_today(now)
+    day = given or (stored if old is MilestoneStatus.ERLEDIGT else None) or today
+    if day > today:
+        raise MilestoneError(
+            _(
+                "Das Erledigungsdatum darf nicht in der Zukunft liegen (heute ist der %(d)s).",
+                d=format_day(today),
+            ),
+            "completed_on",
+        )
+    return day
 
 
 def _enum_or_error(enum_cls: type, value: str, field: str) -> Any:
@@ -152,6 +228,8 @@ def create_milestone(
     status = _enum_or_error(MilestoneStatus, data.status, "status")
     _check_due_date(cooperation, data.due_date)
     _check_responsible(cooperation, data.responsible_municipality_id)
+    _check_person(cooperation, data.responsible_municipality_id, data.responsible_person_id)
+    completed_on = _completed_on(status, data.completed_on, old=None, stored=None, now=now)
     milestone = Milestone(
         cooperation_id=cooperation.id,
         title=data.title.strip(),
@@ -159,8 +237,9 @@ def create_milestone(
         phase=phase,
         due_date=data.due_date,
         status=status,
-        completed_on=completion_date(status, status, None, berlin_today(now)),
+        completed_on=completed_on,
         responsible_municipality_id=data.responsible_municipality_id,
+        responsible_person_id=data.responsible_person_id,
         progress_note=(data.progress_note or "").strip(),
     )
     db.session.add(milestone)
@@ -188,14 +267,26 @@ def update_milestone(
     _check_responsible(
         cooperation, data.responsible_municipality_id, milestone.responsible_municipality_id
     )
+    _check_person(
+        cooperation,
+        data.responsible_municipality_id,
+        data.responsible_person_id,
+        (milestone.responsible_municipality_id, milestone.responsible_person_id),
+    )
+    completed_on = _completed_on(
+        status, data.completed_on, old=milestone.status, stored=milestone.completed_on, now=now
+    )
     old_status, old_due = milestone.status, milestone.due_date
     milestone.title = data.title.strip()
     milestone.description = (data.description or "").strip()
     milestone.phase = phase
     milestone.due_date = data.due_date
     milestone.responsible_municipality_id = data.responsible_municipality_id
+    milestone.responsible_person_id = data.responsible_person_id
     milestone.progress_note = (data.progress_note or "").strip()
-    if _apply_status(milestone, status, now):
+    milestone.status = status
+    milestone.completed_on = completed_on
+    if old_status is not status:
         _event(milestone, EVENT_STATUS_CHANGED, by, old=old_status.value, new=status.value)
     if old_due != data.due_date:
         _event(
@@ -274,6 +365,24 @@ def partner_municipalities(cooperation: Cooperation) -> list[Municipality]:
     )
 
 
+def responsible_people(cooperation: Cooperation) -> list[User]:
+    """Active people with a role here (not Beobachtung), by municipality and name: who can
+    be named as a milestone's responsible person (of their own municipality)."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .join(Municipality, Municipality.id == User.municipality_id)
+            .where(
+                Membership.cooperation_id == cooperation.id,
+                Membership.role.in_(RESPONSIBLE_ROLES),
+                User.is_active_account.is_(True),
+            )
+            .order_by(Municipality.name, User.name, User.id)
+        )
+    )
+
+
 def milestones_of(cooperation_id: int) -> list[Milestone]:
     """All milestones of the cooperation with their responsible municipality (one query)."""
     return list(
@@ -314,7 +423,9 @@ def last_change(milestone_id: int) -> HistoryEntry | None:
 
 
 def upcoming_for(user: User, now: datetime) -> list[tuple[Milestone, Cooperation]]:
-    """Open milestones of the user's cooperations, overdue or due in the next 30 days."""
+    """Open milestones of the user's cooperations, overdue or due in the next 30 days:
+    those the user is the responsible person of first, then the others, each by due date
+    (one query, with the responsible municipality and person)."""
     _today, last = upcoming_window(now)
     closed = [MilestoneStatus.ERLEDIGT, MilestoneStatus.ABGESAGT]
     rows = db.session.execute(
@@ -326,7 +437,11 @@ def upcoming_for(user: User, now: datetime) -> list[tuple[Milestone, Cooperation
             Milestone.status.not_in(closed),
             Milestone.due_date <= last,
         )
-        .order_by(Milestone.due_date, Milestone.id)
+        .order_by(
+            case((Milestone.responsible_person_id == user.id, 0), else_=1),
+            Milestone.due_date,
+            Milestone.id,
+        )
         .limit(DASHBOARD_LIMIT)
     )
     return [(m, c) for m, c in rows]

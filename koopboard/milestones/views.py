@@ -38,8 +38,9 @@ from koopboard.milestones.forms import (
     MilestoneForm,
     NoteForm,
     StatusForm,
+    optional_id,
 )
-from koopboard.models import Cooperation, Milestone
+from koopboard.models import Cooperation, Milestone, User
 from koopboard.models.types import utcnow
 from koopboard.web import form_status, render
 
@@ -86,6 +87,7 @@ def _row_context(cooperation: Cooperation, role: Role, now: datetime) -> dict[st
         "errors": {},
         "values": {},
         "conflict": None,
+        "saved": None,
     }
 
 
@@ -135,13 +137,18 @@ def _conflict(milestone_id: int) -> dict[str, Any]:
 
 @bp.get("/meilensteine/")
 def mine() -> Response:
-    """Meine nächsten Meilensteine: overdue first, then the next 30 days, all cooperations."""
+    """Meine nächsten Meilensteine: those I am the responsible person of, then the others,
+    overdue first, then the next 30 days, all cooperations."""
     now = _now()
     rows = services.upcoming_for(current_user, now)
     cooperations = {m.id: c for m, c in rows}
-    overdue, soon = split_upcoming([m for m, _c in rows], now)
+    mine_first = [m for m, _c in rows if m.responsible_person_id == current_user.id]
+    overdue, soon = split_upcoming(
+        [m for m, _c in rows if m.responsible_person_id != current_user.id], now
+    )
     return render(
         "milestones/mine.html",
+        responsible=mine_first,
         overdue=overdue,
         soon=soon,
         cooperations=cooperations,
@@ -212,9 +219,13 @@ def create(cooperation_id: int) -> Response:
     cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
     form = MilestoneForm()
     form.set_partners(services.partner_municipalities(cooperation))
+    people = services.responsible_people(cooperation)
+    form.set_people(people)
     if request.method == "GET":
         form.status.data = "geplant"
         form.phase.data = "planung"
+        form.completed_on.data = berlin_today(_now())
+        _narrow_people(form, people)
     elif form.validate_on_submit():
         try:
             milestone = services.create_milestone(
@@ -230,6 +241,7 @@ def create(cooperation_id: int) -> Response:
     return render(
         "milestones/form.html",
         "milestones/_form.html",
+        today_iso=berlin_today(_now()).isoformat(),
         form=form,
         cooperation=cooperation,
         milestone=None,
@@ -243,11 +255,14 @@ def edit(cooperation_id: int, milestone_id: int) -> Response:
     """Edit every field (Projektleitung); a stale version answers 409 with current values."""
     cooperation, _role, milestone = _load(cooperation_id, milestone_id, Role.LEAD)
     partners = services.partner_municipalities(cooperation)
+    people = services.responsible_people(cooperation)
     if request.method == "GET":
-        form = _edit_form(milestone, partners)
+        form = _edit_form(milestone, partners, people)
+        _narrow_people(form, people)
     else:
         form = MilestoneForm()
         form.set_partners(partners)
+        form.set_people(_with_current_person(people, milestone))
         if form.validate_on_submit():
             try:
                 services.update_milestone(
@@ -266,7 +281,8 @@ def edit(cooperation_id: int, milestone_id: int) -> Response:
                 return render(
                     "milestones/form.html",
                     "milestones/_form.html",
-                    form=_edit_form(current, partners),
+                    today_iso=berlin_today(_now()).isoformat(),
+                    form=_edit_form(current, partners, people),
                     cooperation=cooperation,
                     milestone=current,
                     conflict=conflict,
@@ -282,6 +298,7 @@ def edit(cooperation_id: int, milestone_id: int) -> Response:
     return render(
         "milestones/form.html",
         "milestones/_form.html",
+        today_iso=berlin_today(_now()).isoformat(),
         form=form,
         cooperation=cooperation,
         milestone=milestone,
@@ -290,9 +307,30 @@ def edit(cooperation_id: int, milestone_id: int) -> Response:
     )
 
 
-def _edit_form(milestone: Milestone, partners: list) -> MilestoneForm:
+def _narrow_people(form: MilestoneForm, people: list[User]) -> None:
+    """``?responsible_municipality_id=``: what htmx asks for when the municipality changes
+    (it swaps in only the person field): that municipality chosen, its people offered and
+    none of them chosen yet. Without JavaScript the form lists everyone; the server checks."""
+    if "responsible_municipality_id" not in request.args:
+        return
+    chosen = optional_id(request.args["responsible_municipality_id"])
+    form.responsible_municipality_id.data = chosen
+    form.set_people([p for p in people if chosen is not None and p.municipality_id == chosen])
+    form.responsible_person_id.data = None
+
+
+def _with_current_person(people: list[User], milestone: Milestone) -> list[User]:
+    """A person who has lost the role since stays selectable for the milestone they hold."""
+    person = milestone.responsible_person
+    return people if person is None or person in people else [*people, person]
+
+
+def _edit_form(milestone: Milestone, partners: list, people: list[User]) -> MilestoneForm:
     form = MilestoneForm(formdata=None, obj=milestone)
     form.set_partners(partners)
+    form.set_people(_with_current_person(people, milestone))
+    if form.completed_on.data is None:
+        form.completed_on.data = berlin_today(_now())
     if milestone.responsible_municipality and milestone.responsible_municipality not in partners:
         # A partner who has left stays selectable for the milestones it already holds.
         form.responsible_municipality_id.choices.append(
@@ -313,6 +351,8 @@ def _data(form: MilestoneForm) -> services.MilestoneData:
         status=form.status.data,
         responsible_municipality_id=form.responsible_municipality_id.data,
         progress_note=form.progress_note.data or "",
+        responsible_person_id=form.responsible_person_id.data,
+        completed_on=form.completed_on.data,
     )
 
 
@@ -325,9 +365,12 @@ def _inline(
     form_cls: type[FlaskForm],
     apply: Callable[[FlaskForm, Cooperation, Role, Milestone], None],
     *,
+    saved_field: str,
     lead_only: bool = False,
 ) -> Response:
-    """Validate, apply, commit; answer htmx with the fragment, a plain post with a redirect."""
+    """Validate, apply, commit; answer htmx with the fragment, a plain post with a redirect.
+
+    After a save the fragment says "gespeichert" beside the control (``saved_field``)."""
     cooperation, role, milestone = _load(cooperation_id, milestone_id)
     allowed = (
         role is Role.LEAD
@@ -339,6 +382,7 @@ def _inline(
     form = form_cls()
     conflict = None
     status = 200
+    saved = None
     if form.validate_on_submit():
         try:
             apply(form, cooperation, role, milestone)
@@ -354,6 +398,7 @@ def _inline(
             if not htmx:
                 flash(_("„%(t)s“ gespeichert.", t=milestone.title), "success")
                 return redirect(_list_url(cooperation.id, milestone.id))
+            saved = saved_field
     else:
         status = form_status(False)
     now = _now()
@@ -364,6 +409,7 @@ def _inline(
     if status != 409:
         context.update(errors=form.errors, values=request.form if status >= 400 else {})
     context["conflict"] = conflict
+    context["saved"] = saved
     response = render(
         "milestones/show.html",
         "milestones/_milestone.html",
@@ -392,7 +438,7 @@ def update_status(cooperation_id: int, milestone_id: int) -> Response:
             now=_now(),
         )
 
-    return _inline(cooperation_id, milestone_id, StatusForm, apply)
+    return _inline(cooperation_id, milestone_id, StatusForm, apply, saved_field="status")
 
 
 @bp.post(COOP + "/<int:milestone_id>/termin")
@@ -404,7 +450,9 @@ def update_due_date(cooperation_id: int, milestone_id: int) -> Response:
             m, cooperation, form.due_date.data, version=_posted_version(), by=current_user
         )
 
-    return _inline(cooperation_id, milestone_id, DueDateForm, apply, lead_only=True)
+    return _inline(
+        cooperation_id, milestone_id, DueDateForm, apply, saved_field="due_date", lead_only=True
+    )
 
 
 @bp.post(COOP + "/<int:milestone_id>/notiz")
@@ -414,4 +462,4 @@ def update_note(cooperation_id: int, milestone_id: int) -> Response:
     def apply(form: NoteForm, _c: Cooperation, _r: Role, m: Milestone) -> None:
         services.change_note(m, form.progress_note.data or "", version=_posted_version())
 
-    return _inline(cooperation_id, milestone_id, NoteForm, apply)
+    return _inline(cooperation_id, milestone_id, NoteForm, apply, saved_field="progress_note")

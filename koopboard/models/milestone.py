@@ -16,7 +16,8 @@ from koopboard.models.user import User
 
 
 class Milestone(db.Model):
-    """A step of the cooperation with its phase, due date, status and responsible partner."""
+    """A step of the cooperation with its phase, due date, status and responsible partner
+    (and, optionally, the responsible person of that partner)."""
 
     __tablename__ = "milestone"
     __table_args__ = (
@@ -38,6 +39,10 @@ class Milestone(db.Model):
     responsible_municipality_id: Mapped[int | None] = mapped_column(
         ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
     )
+    # Optional: a person of the responsible municipality with a role in the cooperation.
+    responsible_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
     completed_on: Mapped[date | None] = mapped_column(Date)
     progress_note: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -46,6 +51,7 @@ class Milestone(db.Model):
 
     cooperation: Mapped[Cooperation] = relationship(lazy="raise")
     responsible_municipality: Mapped[Municipality | None] = relationship(lazy="joined")
+    responsible_person: Mapped[User | None] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
     history_exclude = frozenset({"version", "updated_at", "created_at"})

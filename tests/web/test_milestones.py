@@ -318,7 +318,10 @@ def test_create_over_htmx_redirects_the_whole_page(world: World, login_as) -> No
 
 
 def test_created_done_milestone_gets_completion_date(world: World, login_as) -> None:
-    login_as(world.lead).post(base(world) + "/neu", data=form_data(world, status="erledigt"))
+    login_as(world.lead).post(
+        base(world) + "/neu",
+        data=form_data(world, status="erledigt", completed_on=today().isoformat()),
+    )
     assert db.session.scalar(select(Milestone)).completed_on == today()
 
 
@@ -379,6 +382,7 @@ def test_full_edit_records_events_for_status_and_due_date(world: World, login_as
             world,
             title="Neuer Titel",
             status="erledigt",
+            completed_on=today().isoformat(),
             due_date="2026-02-01",
             version=str(m.version),
         ),

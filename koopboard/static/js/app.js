@@ -1,5 +1,5 @@
-// KoopBoard's only script: send the CSRF token with every htmx request and move focus
-// to error summaries so keyboard and screen-reader users notice them.
+// KoopBoard's only script: send the CSRF token with every htmx request, move focus to
+// error summaries so keyboard and screen-reader users notice them, and announce saves.
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
@@ -24,5 +24,15 @@
     if (summary) {
       summary.focus();
     }
+    // A live region that arrives with its text is often not read out: empty it and put
+    // the text back a moment later, so "gespeichert" is announced as a change.
+    document.querySelectorAll("[data-announce]").forEach(function (region) {
+      var nodes = Array.prototype.slice.call(region.childNodes);
+      region.removeAttribute("data-announce");
+      region.replaceChildren();
+      window.setTimeout(function () {
+        region.replaceChildren.apply(region, nodes);
+      }, 150);
+    });
   });
 })();
