@@ -166,7 +166,13 @@ def _populate(recipients: int, cooperations: int) -> tuple[list[int], int]:
 
     from koopboard.domain.catalog import Role
     from koopboard.extensions import db
-    from koopboard.models import Cooperation, Membership, Municipality, User
+    from koopboard.models import (
+        Cooperation,
+        Membership,
+        Municipality,
+        NotificationPreference,
+        User,
+    )
 
     town = Municipality(
         ags="09999999",
@@ -207,6 +213,14 @@ def _populate(recipients: int, cooperations: int) -> tuple[list[int], int]:
         db.session.flush()
         db.session.add_all(
             Membership(cooperation_id=coop.id, user_id=u.id, role=Role.OBSERVER) for u in users
+        )
+        # They chose "sofort" (the Beobachtung's preset would collect status changes in the
+        # Sammel-E-Mail, and the bench measures the immediate path).
+        db.session.add_all(
+            NotificationPreference(
+                user_id=u.id, event_type="milestone.status_changed", mode="immediate"
+            )
+            for u in users
         )
         coop_ids.append(coop.id)
     db.session.commit()

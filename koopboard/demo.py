@@ -21,6 +21,7 @@ from koopboard.extensions import db
 from koopboard.history import acting_as
 from koopboard.milestones.services import MilestoneData, create_milestone
 from koopboard.models import Cooperation, CostBudget, Membership, Municipality, User
+from koopboard.notifications import outbox
 
 # The demo's sign-in, documented in the README; the demo is for development machines.
 DEMO_PASSWORD = "KoopBoard-Demo-2026"  # nosec B105
@@ -54,7 +55,9 @@ def load_demo() -> Iterator[str]:
             "Register fehlt: zuerst `flask --app app koop import-register` ausführen "
             f"({', '.join(missing)} nicht gefunden)."
         )
-    with acting_as("Demodaten"):
+    # The demo's events fill the in-app lists but mail nobody: ~30 mails about data that
+    # was loaded, not done, would be the opposite of help.
+    with acting_as("Demodaten"), outbox.silenced():
         existing = db.session.scalar(select(Cooperation).where(Cooperation.title == TITLE))
         if existing is None:
             _create(municipalities)

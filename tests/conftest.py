@@ -407,3 +407,28 @@ def login_as(client: KoopClient):  # noqa: ANN201
         return client
 
     return do
+
+
+def wants_mail_at_once(*users) -> None:  # noqa: ANN002
+    """These people chose "sofort" for every kind of event (the role presets send most
+    events in the Sammel-E-Mail; tests of the sending itself want a mail per event)."""
+    from koopboard.domain.notifications import EventType
+    from koopboard.extensions import db
+    from koopboard.notifications import preferences
+
+    for user in users:
+        for event_type in EventType:
+            preferences.set_general_mode(user.id, event_type.value, "immediate")
+    db.session.commit()
+
+
+def prefer(user, event_type: str, mode: str, cooperation_id: int | None = None) -> None:  # noqa: ANN001
+    """One stored choice (general, or for one cooperation), replacing an earlier one."""
+    from koopboard.extensions import db
+    from koopboard.notifications import preferences
+
+    if cooperation_id is None:
+        preferences.set_general_mode(user.id, event_type, mode)
+    else:
+        preferences.set_override(user.id, cooperation_id, event_type, mode)
+    db.session.commit()

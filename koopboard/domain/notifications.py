@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from koopboard.domain.catalog import N_, LabelledEnum
+from collections.abc import Iterable
+
+from koopboard.domain.catalog import N_, LabelledEnum, Role
 
 
 class EventType(LabelledEnum):
@@ -60,3 +62,85 @@ class DeliveryMode(LabelledEnum):
             cls.DIGEST: N_("in der Sammel-E-Mail"),
             cls.OFF: N_("aus"),
         }
+
+
+class EventGroup(LabelledEnum):
+    """What the settings page groups and the role defaults speak of."""
+
+    MILESTONES = "milestones"
+    COSTS = "costs"
+    PARTNERS = "partners"
+    REQUESTS = "requests"
+
+    @classmethod
+    def _labels(cls) -> dict:
+        return {
+            cls.MILESTONES: N_("Meilensteine"),
+            cls.COSTS: N_("Kosten und Zahlungen"),
+            cls.PARTNERS: N_("Partner und Rollen"),
+            cls.REQUESTS: N_("Beitrittsanfragen und Nachrichten aus der Kooperationsbörse"),
+        }
+
+    @property
+    def event_types(self) -> list[EventType]:
+        return [e for e in EventType if GROUP_OF[e] is self]
+
+
+GROUP_OF: dict[EventType, EventGroup] = {
+    EventType.MILESTONE_CREATED: EventGroup.MILESTONES,
+    EventType.MILESTONE_STATUS_CHANGED: EventGroup.MILESTONES,
+    EventType.MILESTONE_DUE_DATE_CHANGED: EventGroup.MILESTONES,
+    EventType.MILESTONE_DUE_SOON: EventGroup.MILESTONES,
+    EventType.MILESTONE_OVERDUE: EventGroup.MILESTONES,
+    EventType.COST_SUBMITTED: EventGroup.COSTS,
+    EventType.COST_APPROVED: EventGroup.COSTS,
+    EventType.COST_REJECTED: EventGroup.COSTS,
+    EventType.PAYMENT_BOOKED: EventGroup.COSTS,
+    EventType.PARTNER_JOINED: EventGroup.PARTNERS,
+    EventType.PARTNER_LEFT: EventGroup.PARTNERS,
+    EventType.ROLE_GRANTED: EventGroup.PARTNERS,
+    EventType.JOIN_REQUEST: EventGroup.REQUESTS,
+    EventType.DIRECTORY_CONTACT: EventGroup.REQUESTS,
+}
+
+_NOW, _DIGEST = DeliveryMode.IMMEDIATE, DeliveryMode.DIGEST
+
+# What a role gets when its person chose nothing: mail at once only for what that role acts
+# on, the rest in the Sammel-E-Mail. The Projektleitung steers the plan, the partners and the
+# requests; the Kämmerei books, approves and pays; Mitglied and Beobachtung read along.
+ROLE_DEFAULTS: dict[Role, dict[EventGroup, DeliveryMode]] = {
+    Role.LEAD: {
+        EventGroup.MILESTONES: _NOW,
+        EventGroup.COSTS: _DIGEST,
+        EventGroup.PARTNERS: _NOW,
+        EventGroup.REQUESTS: _NOW,
+    },
+    Role.TREASURER: {
+        EventGroup.MILESTONES: _DIGEST,
+        EventGroup.COSTS: _NOW,
+        EventGroup.PARTNERS: _DIGEST,
+        EventGroup.REQUESTS: _DIGEST,
+    },
+    Role.MEMBER: dict.fromkeys(EventGroup, _DIGEST),
+    Role.OBSERVER: dict.fromkeys(EventGroup, _DIGEST),
+}
+
+# Sooner first: of several roles the most immediate default wins.
+URGENCY = [DeliveryMode.IMMEDIATE, DeliveryMode.DIGEST, DeliveryMode.OFF]
+
+
+def group_of(event_type: str) -> EventGroup | None:
+    try:
+        return GROUP_OF[EventType(event_type)]
+    except ValueError:
+        return None
+
+
+def default_mode(roles: Iterable[Role | str], event_type: str) -> DeliveryMode:
+    """The mode for someone who chose nothing: the most immediate of their roles' defaults.
+
+    Without a role (an answer to a municipality's own join request, which has none yet) or
+    for an unknown event type: at once, as the person is waiting for exactly this."""
+    group = group_of(event_type)
+    modes = [ROLE_DEFAULTS[Role(r)][group] for r in roles] if group else []
+    return min(modes, key=URGENCY.index, default=DeliveryMode.IMMEDIATE)

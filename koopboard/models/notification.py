@@ -49,8 +49,9 @@ class NotificationDelivery(db.Model):
     Written in the same transaction as the event; unique per event and recipient, so a
     repeated fan-out can never mail anyone twice. ``mode`` is the recipient's preference
     at the time of the event; ``status`` moves pending → sending → sent | failed, or
-    pending → digested (collected into a digest), or skipped (preference "off": the event
-    still shows in the in-app list)."""
+    pending → digested (collected into a digest), or skipped (preference "off", or
+    published while the outbox was silenced, as the demo loader does: the event still shows
+    in the in-app list)."""
 
     __tablename__ = "notification_delivery"
     __table_args__ = (
@@ -138,7 +139,8 @@ class NotificationPreference(db.Model):
     """Per user and event type: immediately, digest or off; optionally for one cooperation.
 
     A row with ``cooperation_id`` overrides the user's general row for that cooperation;
-    without any row the default is "immediate"."""
+    without any row the preset of the user's role in the event's cooperation applies
+    (``domain.notifications.ROLE_DEFAULTS``)."""
 
     __tablename__ = "notification_preference"
     __table_args__ = (

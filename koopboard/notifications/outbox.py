@@ -7,26 +7,35 @@ the nudge is dropped and the beat relay finds the pending rows a few seconds lat
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from koopboard.domain.notifications import EventType
 from koopboard.extensions import db
-from koopboard.models import (
-    Membership,
-    NotificationDelivery,
-    NotificationEvent,
-    NotificationPreference,
-    NotificationSettings,
-    User,
-)
+from koopboard.models import Membership, NotificationDelivery, NotificationEvent, User
 from koopboard.notifications import preferences
 
 log = logging.getLogger(__name__)
 NUDGE_KEY = "koopboard_notify_nudge"
 HOOKED_KEY = "koopboard_notify_hooked"
+_silenced: ContextVar[bool] = ContextVar("koopboard_notify_silenced", default=False)
+
+
+@contextmanager
+def silenced() -> Iterator[None]:
+    """Events published inside are recorded for the in-app list but mailed to nobody
+    (their deliveries are "skipped"): data loaded in bulk, such as the demo, is no news."""
+    token = _silenced.set(True)
+    try:
+        yield
+    finally:
+        _silenced.reset(token)
 
 
 def recipients(event: NotificationEvent) -> list[int]:
@@ -54,39 +63,6 @@ def _chosen(user_ids: list[int], actor_id: int | None) -> list[int]:
     return list(db.session.scalars(stmt.order_by(User.id)))
 
 
-def modes_for(user_ids: list[int], event_type: str, cooperation_id: int) -> dict[int, str]:
-    """``preferences.mode_for`` for many users in two queries (an event may reach hundreds)."""
-    if len(user_ids) <= 3:
-        return {u: preferences.mode_for(u, event_type, cooperation_id) for u in user_ids}
-    paused = set(
-        db.session.scalars(
-            select(NotificationSettings.user_id).where(
-                NotificationSettings.user_id.in_(user_ids), NotificationSettings.paused.is_(True)
-            )
-        )
-    )
-    general: dict[int, str] = {}
-    override: dict[int, str] = {}
-    rows = db.session.execute(
-        select(
-            NotificationPreference.user_id,
-            NotificationPreference.cooperation_id,
-            NotificationPreference.mode,
-        ).where(
-            NotificationPreference.user_id.in_(user_ids),
-            NotificationPreference.event_type == event_type,
-            (NotificationPreference.cooperation_id == cooperation_id)
-            | NotificationPreference.cooperation_id.is_(None),
-        )
-    )
-    for user_id, coop_id, mode in rows:
-        (general if coop_id is None else override)[user_id] = mode
-    return {
-        u: "off" if u in paused else override.get(u) or general.get(u) or "immediate"
-        for u in user_ids
-    }
-
-
 def publish(event: NotificationEvent, *, to: list[int] | None = None) -> list[NotificationDelivery]:
     """Store the event and its deliveries in the caller's transaction (the caller commits).
 
@@ -96,11 +72,17 @@ def publish(event: NotificationEvent, *, to: list[int] | None = None) -> list[No
     db.session.flush()
     deliveries = []
     user_ids = recipients(event) if to is None else _chosen(to, event.actor_id)
-    modes = modes_for(user_ids, event.event_type, event.cooperation_id)
+    concerning = (event.payload or {}).get("user_id")
+    if event.event_type != EventType.ROLE_GRANTED.value or not isinstance(concerning, int):
+        concerning = None
+    modes = preferences.modes_for(
+        user_ids, event.event_type, event.cooperation_id, concerning=concerning
+    )
+    silent = _silenced.get()
     for user_id in user_ids:
         mode = modes[user_id]
-        # "off" is still recorded (skipped) so the in-app list shows the event.
-        status = "skipped" if mode == "off" else "pending"
+        # "off" (or silenced) is still recorded (skipped) so the in-app list shows the event.
+        status = "skipped" if mode == "off" or silent else "pending"
         deliveries.append(
             NotificationDelivery(event_id=event.id, user_id=user_id, mode=mode, status=status)
         )

@@ -6,17 +6,27 @@ caller (the view), so one form is one transaction.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from koopboard.domain.notifications import DeliveryMode, EventType
+from koopboard.domain.catalog import Role
+from koopboard.domain.notifications import (
+    URGENCY,
+    DeliveryMode,
+    EventGroup,
+    EventType,
+    default_mode,
+)
 from koopboard.extensions import db
 from koopboard.models import Cooperation, Membership, NotificationPreference, NotificationSettings
 
-DEFAULT_MODE = DeliveryMode.IMMEDIATE.value
+# The settings page's choice "as preset for your role": no stored row.
+DEFAULT_CHOICE = "default"
+ROLE_ORDER = [Role.LEAD, Role.TREASURER, Role.MEMBER, Role.OBSERVER]
 DEFAULT_DIGEST_DAYS = "1,2,3,4,5"
 DEFAULT_DIGEST_HOUR = 7
 EVENT_TYPES = frozenset(e.value for e in EventType)
@@ -53,24 +63,65 @@ def settings_for(user_id: int) -> NotificationSettings:
     )
 
 
-def mode_for(user_id: int, event_type: str, cooperation_id: int) -> str:
-    """ "immediate", "digest" or "off": paused > cooperation override > general row > default."""
-    if settings_for(user_id).paused:
-        return DeliveryMode.OFF.value
+def modes_for(
+    user_ids: list[int], event_type: str, cooperation_id: int, *, concerning: int | None = None
+) -> dict[int, str]:
+    """ "immediate", "digest" or "off" for each user, in three queries (an event may reach
+    hundreds): paused > cooperation override > general row > the default of their roles in
+    the cooperation (the most immediate of them; without a role: immediate). The person an
+    event is about (``concerning``: a role was given to them) hears of it at once unless
+    they chose otherwise."""
+    if not user_ids:
+        return {}
+    paused = set(
+        db.session.scalars(
+            select(NotificationSettings.user_id).where(
+                NotificationSettings.user_id.in_(user_ids), NotificationSettings.paused.is_(True)
+            )
+        )
+    )
+    general: dict[int, str] = {}
+    override: dict[int, str] = {}
     rows = db.session.execute(
-        select(NotificationPreference.cooperation_id, NotificationPreference.mode).where(
-            NotificationPreference.user_id == user_id,
+        select(
+            NotificationPreference.user_id,
+            NotificationPreference.cooperation_id,
+            NotificationPreference.mode,
+        ).where(
+            NotificationPreference.user_id.in_(user_ids),
             NotificationPreference.event_type == event_type,
             (NotificationPreference.cooperation_id == cooperation_id)
             | NotificationPreference.cooperation_id.is_(None),
         )
-    ).all()
-    by_scope = dict(rows)
-    return by_scope.get(cooperation_id) or by_scope.get(None) or DEFAULT_MODE
+    )
+    for user_id, coop_id, mode in rows:
+        (general if coop_id is None else override)[user_id] = mode
+    roles: dict[int, list[Role]] = defaultdict(list)
+    for user_id, role in db.session.execute(
+        select(Membership.user_id, Membership.role).where(
+            Membership.cooperation_id == cooperation_id, Membership.user_id.in_(user_ids)
+        )
+    ):
+        roles[user_id].append(role)
+
+    def preset(user_id: int) -> str:
+        if user_id == concerning:
+            return DeliveryMode.IMMEDIATE.value
+        return default_mode(roles[user_id], event_type).value
+
+    return {
+        u: DeliveryMode.OFF.value if u in paused else override.get(u) or general.get(u) or preset(u)
+        for u in user_ids
+    }
+
+
+def mode_for(user_id: int, event_type: str, cooperation_id: int) -> str:
+    """One user's mode for one event type in one cooperation (see ``modes_for``)."""
+    return modes_for([user_id], event_type, cooperation_id)[user_id]
 
 
 def general_modes(user_id: int) -> dict[str, str]:
-    """Every event type with the user's general mode (default filled in)."""
+    """Every event type with the user's general choice, or "default" where they chose none."""
     rows = db.session.execute(
         select(NotificationPreference.event_type, NotificationPreference.mode).where(
             NotificationPreference.user_id == user_id,
@@ -78,7 +129,44 @@ def general_modes(user_id: int) -> dict[str, str]:
         )
     ).all()
     stored = dict(rows)
-    return {e.value: stored.get(e.value, DEFAULT_MODE) for e in EventType}
+    return {e.value: stored.get(e.value, DEFAULT_CHOICE) for e in EventType}
+
+
+@dataclass(frozen=True)
+class RoleDefault:
+    """What one event group gets without a choice, and in which cooperations (by role)."""
+
+    mode: str
+    where: tuple[tuple[str, str], ...]  # (cooperation title, role key), by title
+
+
+def role_defaults(user_id: int) -> dict[EventGroup, list[RoleDefault]]:
+    """Per event group the defaults of the user's roles, one entry per distinct mode
+    (one query). A user without a role gets everything at once (only personal mail)."""
+    rows = db.session.execute(
+        select(Cooperation.id, Cooperation.title, Membership.role)
+        .join(Membership, Membership.cooperation_id == Cooperation.id)
+        .where(Membership.user_id == user_id)
+        .order_by(Cooperation.title, Cooperation.id)
+    ).all()
+    by_coop: dict[int, tuple[str, list[Role]]] = {}
+    for coop_id, title, role in rows:
+        by_coop.setdefault(coop_id, (title, []))[1].append(role)
+    result: dict[EventGroup, list[RoleDefault]] = {}
+    for group in EventGroup:
+        first_type = group.event_types[0].value
+        modes: dict[str, list[tuple[str, str]]] = {}
+        for title, coop_roles in by_coop.values():
+            mode = default_mode(coop_roles, first_type).value
+            role = min(coop_roles, key=lambda r: ROLE_ORDER.index(r))
+            modes.setdefault(mode, []).append((title, role.value))
+        if not modes:
+            modes[default_mode([], first_type).value] = []
+        result[group] = [
+            RoleDefault(mode, tuple(modes[mode]))
+            for mode in sorted(modes, key=lambda m: URGENCY.index(DeliveryMode(m)))
+        ]
+    return result
 
 
 def overrides_of(user_id: int) -> list[Override]:
@@ -118,8 +206,11 @@ def check_event_type(event_type: str) -> str:
 
 
 def check_modes(modes: Mapping[str, str]) -> dict[str, str]:
-    """Validate every (event type, mode) pair before anything is written."""
-    return {check_event_type(e): check_mode(m) for e, m in modes.items()}
+    """Validate every (event type, choice) pair before anything is written; a choice is a
+    mode or "default" (the role's preset)."""
+    return {
+        check_event_type(e): m if m == DEFAULT_CHOICE else check_mode(m) for e, m in modes.items()
+    }
 
 
 def _settings_row(user_id: int) -> NotificationSettings:
@@ -149,6 +240,19 @@ def _set_mode(user_id: int, event_type: str, mode: str, cooperation_id: int | No
         row.mode = mode
 
 
+def _clear_mode(user_id: int, event_type: str) -> None:
+    """Back to the role's preset: the general row goes (its removal is in the history)."""
+    row = db.session.scalar(
+        select(NotificationPreference).where(
+            NotificationPreference.user_id == user_id,
+            NotificationPreference.event_type == event_type,
+            NotificationPreference.cooperation_id.is_(None),
+        )
+    )
+    if row is not None:
+        db.session.delete(row)
+
+
 def save_settings(
     user_id: int,
     *,
@@ -157,7 +261,9 @@ def save_settings(
     digest_hour: int,
     paused: bool,
 ) -> None:
-    """Store the general modes, the digest schedule and the pause switch (caller commits)."""
+    """Store the general modes ("default": back to the role's preset), the digest schedule
+    and the pause switch (caller commits). An explicit mode is kept as chosen, even where it
+    equals today's preset: a later change of role does not change it."""
     modes = check_modes(modes)
     days = sorted(set(digest_days))
     if any(d < 1 or d > 7 for d in days):
@@ -166,7 +272,11 @@ def save_settings(
         raise PreferenceError(_("Die Uhrzeit muss zwischen 0 und 23 liegen."))
     current = general_modes(user_id)
     for event_type, mode in modes.items():
-        if current[event_type] != mode:
+        if current[event_type] == mode:
+            continue
+        if mode == DEFAULT_CHOICE:
+            _clear_mode(user_id, event_type)
+        else:
             _set_mode(user_id, event_type, mode, None)
     row = _settings_row(user_id)
     row.digest_days = ",".join(str(d) for d in days)

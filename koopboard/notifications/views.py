@@ -14,12 +14,15 @@ from flask_htmx import make_response as htmx_response
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from koopboard.domain.notifications import DeliveryMode, EventType
+from koopboard.domain.catalog import Role
+from koopboard.domain.notifications import ROLE_DEFAULTS, DeliveryMode, EventGroup, EventType
 from koopboard.extensions import csrf, db, htmx, login_manager
+from koopboard.i18n import quote
 from koopboard.inputs import page_number
 from koopboard.notifications import inbox, preferences
 from koopboard.notifications import unsubscribe as links
 from koopboard.notifications.forms import ActionForm, OverrideForm, SettingsForm
+from koopboard.notifications.preferences import ROLE_ORDER
 from koopboard.web import form_status, render
 
 bp = Blueprint("notifications", __name__, url_prefix="/benachrichtigungen")
@@ -142,6 +145,7 @@ def _settings_page(
     status: int = 200,
 ) -> Response:
     user_id = current_user.id
+    defaults = preferences.role_defaults(user_id)
     return render(
         "notifications/settings.html",
         status=status,
@@ -149,7 +153,16 @@ def _settings_page(
         override_form=override_form,
         modes=modes or preferences.general_modes(user_id),
         errors=errors or [],
-        event_types=list(EventType),
+        groups=[
+            (group, _default_text(defaults[group]), _default_choice(defaults[group]))
+            for group in EventGroup
+        ],
+        presets=[
+            (group, [_mode_label(ROLE_DEFAULTS[role][group].value) for role in ROLE_ORDER])
+            for group in EventGroup
+        ],
+        roles=[_(role.label) for role in ROLE_ORDER],
+        default_choice=preferences.DEFAULT_CHOICE,
         delivery_modes=list(DeliveryMode),
         overrides=preferences.overrides_of(user_id),
         has_cooperations=bool(override_form.cooperation_id.choices[1:]),
@@ -157,6 +170,40 @@ def _settings_page(
         event_label=_event_label,
         mode_label=_mode_label,
     )
+
+
+def _role_label(key: str) -> str:
+    return _(Role(key).label)
+
+
+def _default_text(defaults: list[preferences.RoleDefault]) -> str:
+    """What an event group gets without a choice, said with the user's roles."""
+    if len(defaults) == 1:
+        (preset,) = defaults
+        roles = sorted({Role(r) for _t, r in preset.where}, key=ROLE_ORDER.index)
+        mode = _mode_label(preset.mode)
+        if not roles:
+            return _("Voreinstellung: %(m)s", m=mode)
+        names = ", ".join(_(r.label) for r in roles)
+        if len(roles) == 1:
+            return _("Voreinstellung für Ihre Rolle (%(r)s): %(m)s", r=names, m=mode)
+        return _("Voreinstellung für Ihre Rollen (%(r)s): %(m)s", r=names, m=mode)
+    parts = [
+        _(
+            "%(m)s in %(k)s",
+            m=_mode_label(preset.mode),
+            k=", ".join(f"{quote(title)} ({_role_label(role)})" for title, role in preset.where),
+        )
+        for preset in defaults
+    ]
+    return _("Voreinstellung für Ihre Rollen: %(p)s", p="; ".join(parts))
+
+
+def _default_choice(defaults: list[preferences.RoleDefault]) -> str:
+    """The label of the radio "no choice of my own" in an event group."""
+    if len(defaults) == 1:
+        return _default_text(defaults)
+    return _("Voreinstellung für Ihre Rollen (je Kooperation, wie oben beschrieben)")
 
 
 def _event_label(key: str) -> str:

@@ -64,7 +64,7 @@ def test_without_javascript_plain_forms_work(open_page, inbox: dict) -> None:  #
 
     audited.goto("/benachrichtigungen/einstellungen")
     status = page.get_by_role("group", name="Status eines Meilensteins geändert")
-    status.get_by_label("aus").check()
+    status.get_by_label("aus", exact=True).check()
     page.get_by_label("Samstag").check()
     page.get_by_role("button", name="Einstellungen speichern").click()
     page.wait_for_url("**/benachrichtigungen/einstellungen")

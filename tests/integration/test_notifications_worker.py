@@ -46,7 +46,9 @@ from tests.conftest import (
     _test_config,
     free_port,
     port_open,
+    prefer,
     service_missing,
+    wants_mail_at_once,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -262,10 +264,13 @@ def setup(app, make_municipality, make_user, make_cooperation) -> Setup:  # noqa
         title="Gemeinsamer Bauhof",
     )
     kind = "milestone.status_changed"
+    # Chosen, not the role presets (tested in test_notification_preferences.py): mail at once
+    # for everything, except the one kind of event that is under test.
+    wants_mail_at_once(immediate, off, digest)
+    prefer(off, kind, "off")
+    prefer(digest, kind, "digest")
     db.session.add_all(
         [
-            NotificationPreference(user_id=off.id, event_type=kind, mode="off"),
-            NotificationPreference(user_id=digest.id, event_type=kind, mode="digest"),
             # An hour that never comes during the test: beat's digest run must not fire.
             NotificationSettings(
                 user_id=digest.id, digest_days="1,2,3,4,5,6,7", digest_hour=_hour(+12)
@@ -454,6 +459,12 @@ def test_worker_killed_during_100_deliveries_loses_none(setup: Setup, smtp, work
     db.session.flush()
     db.session.add_all(
         Membership(cooperation_id=setup.cooperation.id, user_id=u.id, role=Role.OBSERVER)
+        for u in users
+    )
+    db.session.add_all(  # they asked for these at once (the Beobachtung's preset: digest)
+        NotificationPreference(
+            user_id=u.id, event_type="milestone.status_changed", mode="immediate"
+        )
         for u in users
     )
     db.session.commit()

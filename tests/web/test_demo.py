@@ -44,3 +44,30 @@ def test_demo_books_are_exact_and_loading_twice_changes_nothing(app, make_munici
 
 def _rows(balances) -> list[tuple]:  # noqa: ANN001
     return [(b.municipality.name, b.shares, b.outlays, b.paid, b.received) for b in balances]
+
+
+def test_loading_the_demo_mails_nobody_but_fills_the_lists(
+    app, make_municipality, mailbox, login_as
+) -> None:  # noqa: ANN001
+    """~30 events (milestones, partners, costs) are in the feed, none in the outbox."""
+    from koopboard.demo import USERS
+    from koopboard.models import NotificationDelivery, User
+    from koopboard.notifications import delivery
+    from tests.web.test_authorization import sign_in
+
+    for name, ags in AGS.items():
+        make_municipality(name, ags, population=POPULATION[name])
+    list(load_demo())
+    statuses = dict(
+        db.session.execute(
+            select(NotificationDelivery.status, func.count()).group_by(NotificationDelivery.status)
+        ).all()
+    )
+    assert statuses.get("pending", 0) == 0
+    assert statuses.get("skipped", 0) >= 20  # recorded for the lists
+    assert delivery.relay() == 0
+    assert delivery.pending_count() == 0
+    assert mailbox.messages == []
+    member = db.session.scalar(select(User).where(User.email == USERS[3][0]))
+    feed = sign_in(app.test_client(), member.id).get("/benachrichtigungen/")
+    assert "Fachverfahren Personenstand, Jahreslizenz" in feed.get_data(as_text=True)

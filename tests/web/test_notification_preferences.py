@@ -62,7 +62,7 @@ def test_general_row_applies_to_every_cooperation(setup) -> None:  # noqa: ANN00
     pref(user.id, STATUS, "digest")
     assert mode_for(user.id, STATUS, setup["coop"]) == "digest"
     assert mode_for(user.id, STATUS, setup["other"]) == "digest"
-    assert mode_for(user.id, COST, setup["coop"]) == "immediate"
+    assert mode_for(user.id, COST, setup["coop"]) == "digest"  # the Projektleitung's preset
 
 
 def test_override_beats_general_only_for_its_cooperation(setup) -> None:  # noqa: ANN001
@@ -79,6 +79,7 @@ def test_override_without_general_row(setup) -> None:  # noqa: ANN001
     pref(user.id, COST, "digest", setup["other"])
     assert mode_for(user.id, STATUS, setup["coop"]) == "immediate"
     assert mode_for(user.id, COST, setup["other"]) == "digest"
+    pref(user.id, COST, "immediate", setup["coop"])
     assert mode_for(user.id, COST, setup["coop"]) == "immediate"
 
 
@@ -113,14 +114,14 @@ def test_page_shows_a_fieldset_per_event_type(setup, login_as) -> None:  # noqa:
     body = login_as(setup["user"]).get(PAGE).get_data(as_text=True)
     assert body.count("<fieldset>") == len(EventType) + 1  # + digest days
     assert "Status eines Meilensteins geändert</legend>" in body
-    assert f'name="modus-{STATUS}" value="immediate" checked' in body
+    assert f'name="modus-{STATUS}" value="default" checked' in body
     assert 'name="digest_days" type="checkbox" value="1"' in body
     assert "Gemeinsamer Bauhof" in body  # choices for an override
     assert "Fremde Kooperation" not in body
 
 
 def settings_form(**modes: str) -> dict:
-    data = {f"modus-{e.value}": "immediate" for e in EventType}
+    data = {f"modus-{e.value}": "default" for e in EventType}
     data.update({f"modus-{key}": mode for key, mode in modes.items()})
     data.update({"digest_days": ["1", "3"], "digest_hour": "18", "paused": "y"})
     return data

@@ -29,7 +29,7 @@ from koopboard.models import (
 )
 from koopboard.models.types import utcnow
 from koopboard.notifications import delivery
-from tests.conftest import free_port
+from tests.conftest import free_port, prefer, wants_mail_at_once
 
 
 @dataclass
@@ -78,6 +78,9 @@ def coop(make_municipality, make_user, make_cooperation) -> Coop:  # noqa: ANN00
     db.session.execute(NotificationDelivery.__table__.delete())
     db.session.execute(NotificationEvent.__table__.delete())
     db.session.commit()
+    # The sending is under test here, so everyone asked for mail at once (the role presets
+    # are tested in test_notification_preferences.py).
+    wants_mail_at_once(lead, member, treasurer, observer)
     return Coop(cooperation, lead, member, treasurer, observer, milestone)
 
 
@@ -88,20 +91,8 @@ def _change_status(c: Coop, new: str = "in_arbeit") -> None:
 
 
 def test_status_change_fans_out_to_every_role_but_the_actor(coop: Coop, login_as) -> None:
-    db.session.add(
-        NotificationPreference(
-            user_id=coop.treasurer.id, event_type="milestone.status_changed", mode="off"
-        )
-    )
-    db.session.add(
-        NotificationPreference(
-            user_id=coop.observer.id,
-            event_type="milestone.status_changed",
-            cooperation_id=coop.cooperation.id,
-            mode="digest",
-        )
-    )
-    db.session.commit()
+    prefer(coop.treasurer, "milestone.status_changed", "off")
+    prefer(coop.observer, "milestone.status_changed", "digest", coop.cooperation.id)
     client = login_as(coop.lead)
     url = f"/kooperationen/{coop.cooperation.id}/meilensteine/{coop.milestone.id}/status"
     response = client.post(url, data={"status": "in_arbeit", "version": "1"})
@@ -199,11 +190,7 @@ def test_expired_claim_of_a_crashed_worker_is_handed_out_again(coop: Coop, mailb
 
 
 def test_digest_collects_per_user_once_per_slot(coop: Coop, mailbox) -> None:  # noqa: ANN001
-    db.session.add(
-        NotificationPreference(
-            user_id=coop.member.id, event_type="milestone.status_changed", mode="digest"
-        )
-    )
+    prefer(coop.member, "milestone.status_changed", "digest")
     db.session.add(NotificationSettings(user_id=coop.member.id, digest_days="4", digest_hour=7))
     db.session.commit()
     _change_status(coop)
@@ -265,17 +252,17 @@ def test_due_soon_alert_fires_once_per_due_date(coop: Coop) -> None:
 
 def test_bulk_modes_follow_the_preference_rule(coop: Coop, make_user) -> None:  # noqa: ANN001
     from koopboard.notifications import preferences
-    from koopboard.notifications.outbox import modes_for
+    from koopboard.notifications.preferences import modes_for
 
     kind, cid = "milestone.status_changed", coop.cooperation.id
     extra = [make_user(coop.member.municipality) for _ in range(3)]
+    prefer(coop.member, kind, "digest")
+    prefer(coop.treasurer, kind, "digest")
     db.session.add_all(
         [
-            NotificationPreference(user_id=coop.member.id, event_type=kind, mode="digest"),
             NotificationPreference(
                 user_id=coop.member.id, event_type=kind, cooperation_id=cid, mode="off"
             ),
-            NotificationPreference(user_id=coop.treasurer.id, event_type=kind, mode="digest"),
             NotificationPreference(user_id=extra[0].id, event_type="cost.approved", mode="off"),
             NotificationSettings(user_id=coop.observer.id, paused=True),
         ]

@@ -70,7 +70,8 @@ def test_unsubscribe_turns_only_that_type_off(app, client, user, make_cooperatio
     coop = make_cooperation(user)
     client.post(path_of(unsubscribe_url(user.id, STATUS)), csrf=False)
     assert mode_for(user.id, STATUS, coop.id) == "off"
-    assert mode_for(user.id, EventType.COST_APPROVED.value, coop.id) == "immediate"
+    # Untouched: the Projektleitung's preset for costs.
+    assert mode_for(user.id, EventType.COST_APPROVED.value, coop.id) == "digest"
 
 
 def test_unsubscribe_changes_an_existing_general_row(client, user) -> None:  # noqa: ANN001
