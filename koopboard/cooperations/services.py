@@ -136,29 +136,99 @@ def update_cooperation(cooperation: Cooperation, data: CooperationData, *, versi
     db.session.flush()  # the version_id_col makes a concurrent UPDATE fail here
 
 
-def search_municipalities(query: str, limit: int = 20) -> list[Municipality]:
-    """Register search by AGS, postcode or name (prefix first, then contains)."""
+# Where a name match starts: the whole name, its beginning, a word inside it ("Elchesheim-
+# Illingen"), or somewhere inside a word ("Dillingen" for "illingen": noise, shown last).
+MATCH_EXACT, MATCH_PREFIX, MATCH_WORD, MATCH_INSIDE = range(4)
+_WORD_BREAKS = (" ", "-", "/", "(")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One municipality found in the register, and how well it matched."""
+
+    municipality: Municipality
+    match: int
+
+    @property
+    def is_noise(self) -> bool:
+        """Only inside a word of the name: listed apart, after the real matches."""
+        return self.match == MATCH_INSIDE
+
+
+def _name_match(name: str, query: str) -> int:
+    lower, q = name.lower(), query.lower()
+    if lower == q:
+        return MATCH_EXACT
+    if lower.startswith(q):
+        return MATCH_PREFIX
+    if any(brk + q in lower for brk in _WORD_BREAKS):
+        return MATCH_WORD
+    return MATCH_INSIDE
+
+
+def search_municipalities(
+    query: str, limit: int = 20, *, near: Municipality | None = None
+) -> list[SearchHit]:
+    """Register search by AGS, postcode or name.
+
+    Exact names first, then names that begin with the query, then a word inside the name,
+    then names that only contain it somewhere ("Dillingen", "Willingen" for "Illingen").
+    Within each, municipalities of ``near``'s Kreis, then of its Land, then the rest (by
+    the AGS: Land = its first two digits, Kreis = the first five), then by name."""
     query = (query or "").strip()
     if len(query) < 2:
         return []
     stmt = select(Municipality)
+    lower = func.lower(Municipality.name)
+    q = query.lower()
     if re.fullmatch(r"\d{8}", query):
-        stmt = stmt.where(Municipality.ags == query)
+        stmt = stmt.where(Municipality.ags == query)  # one at most
+        quality = None
     elif re.fullmatch(r"\d{2,5}", query):
         stmt = stmt.where(
             or_(Municipality.postcode.startswith(query), Municipality.ags.startswith(query))
         )
+        quality = case((Municipality.postcode == query, MATCH_EXACT), else_=MATCH_PREFIX)
     else:
-        stmt = stmt.where(func.lower(Municipality.name).contains(query.lower(), autoescape=True))
-    # Exact and prefix matches first, then alphabetical: "Illingen" before "Dillingen".
-    lower = func.lower(Municipality.name)
-    ordering = (
-        (lower == query.lower()).desc(),
-        lower.startswith(query.lower()).desc(),
-        Municipality.name,
-        Municipality.ags,
+        stmt = stmt.where(lower.contains(q, autoescape=True))
+        word = or_(*(lower.contains(brk + q, autoescape=True) for brk in _WORD_BREAKS))
+        quality = case(
+            (lower == q, MATCH_EXACT),
+            (lower.startswith(q, autoescape=True), MATCH_PREFIX),
+            (word, MATCH_WORD),
+            else_=MATCH_INSIDE,
+        )
+    ordering = [] if quality is None else [quality]
+    if near is not None:
+        ordering.append(
+            case(
+                (Municipality.ags.startswith(near.ags[:5]), 0),
+                (Municipality.ags.startswith(near.ags[:2]), 1),
+                else_=2,
+            )
+        )
+    ordering += [Municipality.name, Municipality.ags]
+    found = db.session.scalars(stmt.order_by(*ordering).limit(limit))
+    numeric = query.isdigit()
+    return [SearchHit(m, MATCH_PREFIX if numeric else _name_match(m.name, query)) for m in found]
+
+
+def partner_municipality_ids(cooperation: Cooperation) -> set[int]:
+    """Every municipality that is or was a partner (it cannot be added a second time)."""
+    return set(
+        db.session.scalars(
+            select(CooperationPartner.municipality_id).where(
+                CooperationPartner.cooperation_id == cooperation.id
+            )
+        )
     )
-    return list(db.session.scalars(stmt.order_by(*ordering).limit(limit)))
+
+
+def municipality_by_ags(ags: str | None) -> Municipality | None:
+    """The register entry with this AGS (None for anything else)."""
+    if not ags or not re.fullmatch(r"\d{8}", ags):
+        return None
+    return db.session.scalar(select(Municipality).where(Municipality.ags == ags))
 
 
 def add_partner(

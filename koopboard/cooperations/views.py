@@ -202,35 +202,89 @@ def _conflict(cooperation_id: int) -> Response:
     )
 
 
+def _partner_page(
+    cooperation: Cooperation, form: PartnerForm, *, query: str = "", status: int = 200
+) -> Response:
+    """The partner form: the search (with its results once searched), the chosen
+    municipality, the dates. For htmx only the form's region."""
+    partners = services.partners_of(cooperation)
+    searched = bool(query)
+    return render(
+        "cooperations/partner_form.html",
+        "cooperations/_partner_form.html",
+        form=form,
+        cooperation=cooperation,
+        partners=partners,
+        partner_ids={p.municipality_id for p in partners},
+        chosen=services.municipality_by_ags(form.ags.data) if not form.ags.errors else None,
+        results=_partner_hits(cooperation, query) if searched else [],
+        query=query,
+        searched=searched,
+        for_partner=True,
+        status=status,
+    )
+
+
+def _partner_hits(cooperation: Cooperation, query: str) -> list[services.SearchHit]:
+    """The register search as the lead sees it: their Kreis, then their Land first."""
+    return services.search_municipalities(query, near=cooperation.lead_municipality)
+
+
+@bp.get("/<int:cooperation_id>/partner/suche")
+def partner_search(cooperation_id: int) -> Response:
+    """Search results for the partner form (htmx, while typing): each offers "Auswählen",
+    which fills the form without saving; existing partners say "bereits Partner"."""
+    cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
+    query = (request.args.get("query") or "").strip()[:100]
+    if not htmx or htmx.history_restore_request:  # the whole form, with the results
+        form = PartnerForm(formdata=None)
+        form.joined_on.data = cooperation.start_date
+        form.query.data = query
+        return _partner_page(cooperation, form, query=query)
+    return render(
+        "cooperations/partner_form.html",
+        "municipalities/_results.html",
+        cooperation=cooperation,
+        partner_ids=services.partner_municipality_ids(cooperation),
+        results=_partner_hits(cooperation, query),
+        query=query,
+        for_partner=True,
+    )
+
+
 @bp.route("/<int:cooperation_id>/partner/neu", methods=["GET", "POST"])
 def add_partner(cooperation_id: int) -> Response:
-    """Find a municipality in the register and add it as partner (also without JS)."""
+    """Add a partner in two steps, with or without JavaScript: find the municipality and
+    choose it ("Auswählen": a GET of this page with ``?ags=``, which saves nothing), then
+    fill in the join date and council resolution and save with "Partner hinzufügen"."""
     cooperation, _role = load_cooperation(cooperation_id, Role.LEAD)
-    form = PartnerForm()
     if request.method == "GET":
+        form = PartnerForm(formdata=None)
         form.joined_on.data = cooperation.start_date
-    elif request.form.get("pick"):
-        form.ags.data = request.form["pick"]  # a result button of the search
-    searching = request.method == "POST" and request.form.get("action") == "search"
-    if searching:
-        # The search without JavaScript: re-render with results (and their pick buttons),
-        # write nothing. Only the query is checked; the other fields are not filled yet.
+        ags = (request.args.get("ags") or "").strip()[:8]
+        if services.municipality_by_ags(ags) is not None:
+            form.ags.data = ags
+        return _partner_page(cooperation, form)
+    form = PartnerForm()
+    if request.form.get("pick"):
+        # A page from before the two steps: choosing only chooses, it never saves.
+        return _done(
+            url_for(
+                "cooperations.add_partner",
+                cooperation_id=cooperation.id,
+                ags=request.form["pick"][:8],
+            )
+        )
+    if request.form.get("action") == "search":
+        # The search without JavaScript: the page again with results, nothing written.
+        # Only the query is checked; the other fields are not filled yet.
         form.validate()
         form.ags.errors = []
         form.joined_on.errors = []
         form.council_resolution_on.errors = []
         query = (form.query.data or "").strip()[:100]
-        return render(
-            "cooperations/partner_form.html",
-            "cooperations/_partner_form.html",
-            form=form,
-            cooperation=cooperation,
-            partners=services.partners_of(cooperation),
-            results=services.search_municipalities(query),
-            query=query,
-            for_partner=True,
-            searched=True,
-            status=form_status(not form.query.errors),
+        return _partner_page(
+            cooperation, form, query=query, status=form_status(not form.query.errors)
         )
     if form.validate_on_submit():
         if not form.ags.data:
@@ -252,16 +306,7 @@ def add_partner(cooperation_id: int) -> Response:
                 db.session.commit()
                 flash(_("%(m)s ist jetzt Partner.", m=partner.municipality.name), "success")
                 return _done(url_for("cooperations.add_partner", cooperation_id=cooperation_id))
-    return render(
-        "cooperations/partner_form.html",
-        "cooperations/_partner_form.html",
-        form=form,
-        cooperation=cooperation,
-        results=[],
-        searched=False,
-        partners=services.partners_of(cooperation),
-        status=form_status(not form.is_submitted()),
-    )
+    return _partner_page(cooperation, form, status=form_status(False))
 
 
 def _partner(cooperation_id: int, partner_id: int) -> CooperationPartner:

@@ -40,11 +40,12 @@ def partner_names(audited: AuditedPage) -> list[str]:
 def add_partner_by_typing(
     audited: AuditedPage, typed: str, ags: str, hits: int, audit_results: bool = False
 ) -> str:
-    """Type into the register search (htmx shows results as you type), pick ``ags``."""
+    """Type into the register search (htmx shows results as you type), choose ``ags``
+    ("Auswählen" only fills the form), then save it with "Partner hinzufügen"."""
     page = audited.page
     loaded = len(audited.documents)
     search = page.get_by_label("Kommune suchen")
-    with page.expect_response(re.compile(r"/kommunen/suche\?")) as answer:
+    with page.expect_response(re.compile(r"/partner/suche\?")) as answer:
         search.press_sequentially(typed, delay=40)
     assert answer.value.request.headers.get("hx-request") == "true"
     results = page.locator("#suchergebnisse li")
@@ -55,7 +56,10 @@ def add_partner_by_typing(
 
     hit = results.filter(has_text=f"AGS {ags}")
     name = hit.locator("> span").first.inner_text().split(" (")[0]
-    hit.get_by_role("button", name="Auswählen").click()
+    hit.get_by_role("link", name="Auswählen").click()
+    expect(page.locator("#partner-gewaehlt")).to_contain_text(f"Ausgewählt: {name}")
+    assert len(audited.documents) == loaded, "choosing must not reload the page"
+    page.get_by_role("button", name="Partner hinzufügen").click()
     expect(page.locator(".flash-success")).to_have_text(f"{name} ist jetzt Partner.")
     audited.axe()
     return name
@@ -123,7 +127,7 @@ def test_lead_creates_a_cooperation_with_three_partners(
     expect(card.locator("dt:has-text('Ihre Rolle') + dd")).to_have_text("Projektleitung")
 
 
-def test_partner_search_and_pick_work_without_javascript(
+def test_partner_search_choose_and_add_work_without_javascript(
     open_page: Callable[..., AuditedPage],
     lead: Any,
     make_cooperation: Callable[..., Any],
@@ -141,7 +145,11 @@ def test_partner_search_and_pick_work_without_javascript(
     assert len(audited.documents) == 4  # login, list, partner form, search answer
     results = page.locator("#suchergebnisse li")
     expect(results).to_have_count(1)
-    results.get_by_role("button", name="Auswählen").click()
+    results.get_by_role("link", name="Auswählen").click()  # a GET: chosen, not saved
+    page.wait_for_url("**/partner/neu?ags=*")
+    audited.axe()
+    expect(page.locator("#partner-gewaehlt")).to_contain_text("Ausgewählt: Schiffweiler")
+    page.get_by_role("button", name="Partner hinzufügen").click()
     expect(page.locator(".flash-success")).to_have_text("Schiffweiler ist jetzt Partner.")
     audited.axe()
 

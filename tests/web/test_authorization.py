@@ -969,6 +969,10 @@ ROUTES: dict[str, list[Call]] = {
             data=lambda w, v: {"action": "search", "query": PARTNER_MUNICIPALITY_A},
         ),
     ],
+    # Issue 17: the partner form's search while typing (the page with results without htmx).
+    "cooperations.partner_search": [
+        coop_call("GET", COOP + "/partner/suche?query=Partnerau", change_a(200)),
+    ],
     "cooperations.edit_partner": [
         coop_call("GET", COOP + "/partner/{partner}", change_a(200)),
         coop_call(

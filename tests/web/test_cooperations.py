@@ -312,7 +312,7 @@ def partner_url(town: Town) -> str:
     return f"/kooperationen/{town.coop.id}/partner/neu"
 
 
-def test_plain_form_search_shows_results_with_pick_buttons_and_writes_nothing(
+def test_plain_form_search_shows_results_with_choose_links_and_writes_nothing(
     town,
     client,
     login_as,  # noqa: ANN001
@@ -325,7 +325,7 @@ def test_plain_form_search_shows_results_with_pick_buttons_and_writes_nothing(
     body = text_of(response)
     assert response.status_code == 200
     assert "Eppelborn" in body
-    assert 'name="pick" value="10043111"' in body
+    assert f'href="{partner_url(town)}?ags=10043111"' in body  # "Auswählen" only chooses
     assert "<html" in body  # the whole page: this is the path without JavaScript
     assert state() == before
 
@@ -336,21 +336,16 @@ def test_plain_form_search_says_when_nothing_is_found(town, client, login_as) ->
     assert "Keine Kommune gefunden." in body
 
 
-def test_pick_button_adds_the_partner(town, client, login_as) -> None:  # noqa: ANN001
+def test_pick_from_an_old_page_chooses_but_does_not_add(town, client, login_as) -> None:  # noqa: ANN001
     login_as(town.lead)
+    before = state()
     response = client.post(
         partner_url(town), data={"pick": "10043111", "query": "Eppel", "joined_on": "01.02.2025"}
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == partner_url(town)
-    partner = db.session.scalar(
-        select(CooperationPartner).where(
-            CooperationPartner.cooperation_id == town.coop.id,
-            CooperationPartner.municipality_id == town.eppelborn.id,
-        )
-    )
-    assert partner.joined_on == date(2025, 2, 1)
-    assert "Eppelborn ist jetzt Partner." in text_of(client.get(partner_url(town)))
+    assert response.headers["Location"] == partner_url(town) + "?ags=10043111"
+    assert state() == before
+    assert "Ausgewählt: Eppelborn" in text_of(client.get(response.headers["Location"]))
 
 
 def test_typed_ags_adds_the_partner(town, client, login_as) -> None:  # noqa: ANN001
@@ -385,13 +380,13 @@ def test_adding_without_a_municipality_asks_for_one(town, client, login_as) -> N
 
 def test_htmx_search_returns_only_the_fragment(town, client, login_as) -> None:  # noqa: ANN001
     login_as(town.lead)
-    url = "/kommunen/suche?query=Eppel&for_partner=1"
+    url = f"/kooperationen/{town.coop.id}/partner/suche?query=Eppel"
 
     fragment = client.get(url, headers=HX)
     body = text_of(fragment)
     assert fragment.status_code == 200
     assert "<html" not in body and "<form" not in body
-    assert "Eppelborn" in body and 'name="pick" value="10043111"' in body
+    assert "Eppelborn" in body and f'href="{partner_url(town)}?ags=10043111"' in body
     assert "HX-Request" in fragment.headers.get("Vary", "")
 
     for headers in ({}, {**HX, "HX-History-Restore-Request": "true"}):
@@ -399,8 +394,9 @@ def test_htmx_search_returns_only_the_fragment(town, client, login_as) -> None: 
         assert page.status_code == 200
         assert "<html" in text_of(page) and "Eppelborn" in text_of(page)
         assert "HX-Request" in page.headers.get("Vary", "")
-        # The page of the register has no partner form around it: no pick buttons.
-        assert 'name="pick"' not in text_of(page)
+        assert 'name="joined_on"' in text_of(page)  # the partner form around the results
+    # The register's own page has no partner form around it: nothing to choose.
+    assert "Auswählen" not in text_of(client.get("/kommunen/suche?query=Eppel"))
 
 
 @pytest.mark.parametrize(
