@@ -88,6 +88,10 @@ class Config:
     LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "5 per 15 minutes")
     # Reset mails per address from all clients together (more requests get the same answer).
     RESET_MAILS_PER_ADDRESS = os.environ.get("RESET_MAILS_PER_ADDRESS", "10 per hour")
+    # Invitations (colleagues and into cooperations together) per signed-in user and per
+    # client, every attempt counted: nobody probes addresses by the hundred.
+    INVITE_RATE_LIMIT_USER = os.environ.get("INVITE_RATE_LIMIT_USER", "20 per hour")
+    INVITE_RATE_LIMIT_CLIENT = os.environ.get("INVITE_RATE_LIMIT_CLIENT", "40 per hour")
 
     INVITATION_MAX_AGE = int(os.environ.get("INVITATION_MAX_AGE_SECONDS", 7 * 24 * 3600))
     PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE_SECONDS", 3600))

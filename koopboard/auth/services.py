@@ -172,8 +172,17 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"koopboard-{purpose}")
 
 
+# Where each kind of link leads. "coop" invites into a cooperation with a role
+# (koopboard.cooperations.invitations), creating the account on the way.
+_ENDPOINTS = {
+    "invite": "auth.accept_invitation",
+    "reset": "auth.reset_password",
+    "coop": "invitations.accept_link",
+}
+
+
 def _max_age(purpose: str) -> int:
-    key = "INVITATION_MAX_AGE" if purpose == "invite" else "PASSWORD_RESET_MAX_AGE"
+    key = "PASSWORD_RESET_MAX_AGE" if purpose == "reset" else "INVITATION_MAX_AGE"
     return int(current_app.config[key])
 
 
@@ -207,22 +216,29 @@ def _issue(
     if user is not None:  # a reset link works only while the password is the one it was for
         payload["pw"] = password_state(user)
     signed = _serializer(purpose).dumps(payload)
-    endpoint = "auth.accept_invitation" if purpose == "invite" else "auth.reset_password"
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    link = base + url_for(endpoint, token=signed)
+    link = base + url_for(_ENDPOINTS[purpose], token=signed)
     return IssuedToken(row, link)
+
+
+def account_exists(email: str) -> bool:
+    """Whether the address has an account (never to be told to whoever typed it in)."""
+    return _email_taken(normalize_email(email))
 
 
 def invite(*, email: str, municipality: Municipality, invited_by: User) -> IssuedToken:
     """Invite a person to an account in ``municipality``.
 
-    Admins may invite into any municipality; everyone else only into their own."""
+    Admins may invite into any municipality; everyone else only into their own. Only the
+    admin, who sees every account anyway, is told that the address has one. For everyone
+    else the same link row is written either way and the answer is the same; the mail
+    (``auth.mails``) tells an existing account holder instead of sending a link."""
     if not invited_by.is_admin and invited_by.municipality_id != municipality.id:
         raise AccountError(
             _("Sie können nur Personen Ihrer eigenen Kommune einladen."), "municipality"
         )
     email = normalize_email(email)
-    if _email_taken(email):
+    if invited_by.is_admin and _email_taken(email):
         raise AccountError(_("Für diese E-Mail-Adresse gibt es bereits ein Konto."), "email")
     return _issue("invite", email=email, municipality=municipality, created_by=invited_by)
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
 from flask import current_app
 from limits.storage import Storage
@@ -74,3 +76,29 @@ def record_success(email: str, client: str) -> None:
     if storage is not None:
         for key in _keys(email, client):
             storage.clear(key)
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def _signed_in_user_key() -> str:
+    from flask_login import current_user
+
+    return f"user:{getattr(current_user, 'id', None)}"
+
+
+def limit_invitations(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Invitations (of colleagues and into cooperations, counted together) per signed-in
+    user and per client: every POST counts, valid or not, so nobody probes addresses
+    at full speed. Beyond the limit the answer is 429."""
+    view = limiter.shared_limit(
+        lambda: current_app.config["INVITE_RATE_LIMIT_CLIENT"],
+        scope="invitations-client",
+        methods=["POST"],
+    )(view)
+    return limiter.shared_limit(
+        lambda: current_app.config["INVITE_RATE_LIMIT_USER"],
+        scope="invitations-user",
+        key_func=_signed_in_user_key,
+        methods=["POST"],
+    )(view)

@@ -126,8 +126,12 @@ def logout() -> Response:
 
 @bp.route("/kolleginnen-einladen", methods=["GET", "POST"])
 @login_required
+@throttle.limit_invitations
 def invite_colleague() -> Response:
-    """Invite a colleague of one's own municipality."""
+    """Invite a colleague of one's own municipality.
+
+    The answer is the same whether the address has an account or not (the mail tells an
+    existing account holder instead), and invitations are rate-limited per user and client."""
     if current_user.municipality is None:
         flash(_("Als Betreiber laden Sie Personen über die Verwaltung ein."), "info")
         return redirect(url_for("admin.invite"))

@@ -498,21 +498,6 @@ def test_user_invites_a_colleague_of_their_own_municipality(
     assert token.created_by_id == inviter.id
 
 
-def test_inviting_an_existing_account_shows_the_message_at_the_field(
-    login_as: LoginAs, mailbox: Mailbox, make_municipality: MakeMunicipality, make_user: MakeUser
-) -> None:
-    town = make_municipality()
-    make_user(town, email="schon-da@example.org")
-    client = login_as(make_user(town))
-    response = client.post("/kolleginnen-einladen", data={"email": "Schon-Da@example.org"})
-    assert response.status_code == 400
-    html = body(response)
-    assert "bereits ein Konto" in html
-    assert 'id="email-fehler"' in html
-    assert count(AccountToken) == 0
-    assert mailbox.messages == []
-
-
 def test_invalid_colleague_address_is_refused(
     login_as: LoginAs, mailbox: Mailbox, make_municipality: MakeMunicipality, make_user: MakeUser
 ) -> None:
