@@ -85,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from koopboard.boerse import bp as boerse_bp
     from koopboard.check import bp as check_bp
     from koopboard.cooperations import bp as cooperations_bp
+    from koopboard.cooperations.invitations.views import bp as invitations_bp
     from koopboard.costs import bp as costs_bp
     from koopboard.devmail import bp as devmail_bp
     from koopboard.main import bp as main_bp
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(cooperations_bp)
+    app.register_blueprint(invitations_bp)
     app.register_blueprint(milestones_bp)
     app.register_blueprint(costs_bp)
     app.register_blueprint(municipalities_bp)

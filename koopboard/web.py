@@ -65,6 +65,7 @@ def init_app(app: Flask) -> None:
         "CostBudget": _l("Planansatz"),
         "CooperationListing": _l("Eintrag in der Kooperationsbörse"),
         "JoinRequest": _l("Beitrittsanfrage"),
+        "CooperationInvitation": _l("Einladung in die Kooperation"),
         "KoopCheck": _l("Kooperations-Check"),
     }
     actions = {"create": _l("angelegt"), "update": _l("geändert"), "delete": _l("gelöscht")}

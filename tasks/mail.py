@@ -17,3 +17,17 @@ def send_account_mail(token_id: int, link: str) -> None:
     from koopboard.auth.mails import send_token_mail
 
     send_token_mail(token_id, link)
+
+
+@shared_task(
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_invitation_mail(invitation_id: int, link: str) -> None:
+    """Send the account link of an invitation into a cooperation (a new address)."""
+    from koopboard.cooperations.invitations.mails import send_invitation_mail as send
+
+    send(invitation_id, link)

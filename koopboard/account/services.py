@@ -243,7 +243,11 @@ def _links(user: User) -> list[LinkRow]:
         .where(or_(AccountToken.user_id == user.id, AccountToken.email == user.email))
         .order_by(AccountToken.created_at.desc())
     )
-    purposes = {"invite": _("Einladung"), "reset": _("Passwort zurücksetzen")}
+    purposes = {
+        "invite": _("Einladung"),
+        "coop": _("Einladung in eine Kooperation"),
+        "reset": _("Passwort zurücksetzen"),
+    }
     return [
         LinkRow(purposes.get(row.purpose, row.purpose), row.created_at, row.expires_at, row.used_at)
         for row in rows

@@ -243,6 +243,13 @@ def invite(*, email: str, municipality: Municipality, invited_by: User) -> Issue
     return _issue("invite", email=email, municipality=municipality, created_by=invited_by)
 
 
+def cooperation_link(*, email: str, municipality: Municipality, created_by: User) -> IssuedToken:
+    """The link of an invitation into a cooperation (``koopboard.cooperations.invitations``):
+    it creates the account in ``municipality``. Issued whether or not the address has an
+    account, so the rows written never tell the two apart."""
+    return _issue("coop", email=email, municipality=municipality, created_by=created_by)
+
+
 def request_password_reset(email: str) -> IssuedToken | None:
     """A reset link if the account exists; the caller says the same either way."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
@@ -306,15 +313,24 @@ def _claim(row: AccountToken) -> None:
     )
 
 
+def link_actor(name: str, row: AccountToken) -> str:
+    """How the history names the person who followed an invitation link."""
+    return f"{name.strip()} <{row.email}> (Einladungslink)"[:300]
+
+
+def create_account_from_link(row: AccountToken, *, name: str, password: str) -> User:
+    """Use the link up and create its account (the caller chose the history's actor)."""
+    check_password_rules(password)  # before using the link up
+    _claim(row)
+    return create_user(email=row.email, name=name, password=password, municipality=row.municipality)
+
+
 def accept_invitation(signed: str, *, name: str, password: str) -> User:
     """Create the invited account; the history names the person who followed the link."""
     row = load_token("invite", signed)
-    check_password_rules(password)  # before using the link up
-    with acting_as(f"{name.strip()} <{row.email}> (Einladungslink)"[:300]):
-        _claim(row)
-        return create_user(
-            email=row.email, name=name, password=password, municipality=row.municipality
-        )
+    check_password_rules(password)
+    with acting_as(link_actor(name, row)):
+        return create_account_from_link(row, name=name, password=password)
 
 
 def reset_password(signed: str, *, password: str) -> User:

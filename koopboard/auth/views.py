@@ -52,7 +52,7 @@ def _fresh_session() -> None:
         session["locale"] = locale
 
 
-def _sign_in(user: User) -> None:
+def sign_in(user: User) -> None:
     """Start a server-side login session and bind this browser's cookie to it."""
     _fresh_session()
     services.start_login_session(user)
@@ -92,7 +92,7 @@ def login() -> Response:
         user = services.authenticate(email, form.password.data)
         if user is not None:
             throttle.record_success(email, client)
-            _sign_in(user)
+            sign_in(user)
             return redirect(_safe_next(request.args.get("next")))
         wait = throttle.record_failure(email, client)
         # Same message whether the account exists or not.
@@ -175,7 +175,7 @@ def accept_invitation(token: str) -> Response:
                 return render("auth/link_invalid.html", message=str(exc), status=400)
             field.errors.append(str(exc))
         else:
-            _sign_in(user)
+            sign_in(user)
             flash(_("Willkommen bei KoopBoard, %(name)s!", name=user.name), "success")
             return redirect(url_for("cooperations.mine"))
     return render(

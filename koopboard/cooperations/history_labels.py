@@ -16,6 +16,7 @@ from koopboard.domain.catalog import (
     Role,
 )
 from koopboard.domain.directory import JoinRequestStatus, Visibility
+from koopboard.domain.invitations import InvitationStatus
 from koopboard.domain.keys import KeyKind, format_percent
 from koopboard.domain.milestones import MilestoneStatus, Phase
 from koopboard.domain.notifications import DeliveryMode, EventType
@@ -108,6 +109,10 @@ FIELDS = {
     "requested_by_id": _l("Gestellt von (Nr.)"),
     "decided_by_id": _l("Entschieden von (Nr.)"),
     "decision_reason": _l("Begründung"),
+    # Invitations into a cooperation
+    "email": _l("E-Mail-Adresse"),
+    "invited_by_id": _l("Eingeladen von (Nr.)"),
+    "expires_at": _l("Gültig bis"),
 }
 
 MONEY_FIELDS = frozenset({"amount", "net_amount", "vat_amount"})
@@ -131,6 +136,7 @@ VALUES: dict[tuple[str | None, str], type[LabelledEnum]] = {
     ("RecurringCost", "interval"): RecurringInterval,  # type: ignore[dict-item]
     ("CooperationListing", "visibility"): Visibility,
     ("JoinRequest", "status"): JoinRequestStatus,
+    ("CooperationInvitation", "status"): InvitationStatus,
 }
 
 
@@ -201,6 +207,7 @@ _RECORD_LABELS: dict[str, tuple[re.Pattern[str], object]] = {
     ),
 }
 _ROLE_BY_LABEL = {role.label: role for role in Role}
+_INVITATION_LABEL = re.compile(r"Einladung an (?P<email>\S+) \((?P<role>[^)]+)\)")
 
 
 def history_record(record_type: str | None, label: str | None) -> str:
@@ -212,6 +219,12 @@ def history_record(record_type: str | None, label: str | None) -> str:
         name, sep, role = label.rpartition(": ")
         if sep and role in _ROLE_BY_LABEL:
             return f"{name}: {_l(_ROLE_BY_LABEL[role].label)}"
+        return label
+    if record_type == "CooperationInvitation":
+        match = _INVITATION_LABEL.fullmatch(label)
+        if match and match["role"] in _ROLE_BY_LABEL:
+            role = _l(_ROLE_BY_LABEL[match["role"]].label)
+            return str(_l("Einladung an %(email)s (%(role)s)", email=match["email"], role=role))
         return label
     known = _RECORD_LABELS.get(record_type or "")
     if known is None or not (match := known[0].fullmatch(label)):

@@ -12,6 +12,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import lazyload
 
 from koopboard.domain.catalog import CooperationStatus, Handlungsfeld, Rechtsform, Role
+from koopboard.domain.invitations import may_hold
 from koopboard.domain.notifications import EventType
 from koopboard.extensions import db
 from koopboard.models import (
@@ -333,7 +334,7 @@ def remove_partner(partner: CooperationPartner) -> None:
         )
     )
     removed_leads = sum(1 for m in memberships if m.role is Role.LEAD)
-    if removed_leads and removed_leads >= _lead_count(cooperation.id):
+    if removed_leads and removed_leads >= lead_count(cooperation.id):
         raise CooperationError(
             _(
                 "Mit dieser Kommune ginge die letzte Projektleitung. "
@@ -377,23 +378,43 @@ def grant_role(
             _("Rollen erhalten nur Personen aus Partnerkommunen, die noch keine Rolle haben."),
             "user_id",
         )
+    if not may_hold(Role(role), of_lead_municipality=is_of_lead_municipality(cooperation, user)):
+        raise CooperationError(lead_municipality_only(cooperation), "role")
     membership = Membership(cooperation=cooperation, user=user, role=Role(role))
     db.session.add(membership)
     db.session.flush()
+    announce_role(membership, by=by)
+    return membership
+
+
+def is_of_lead_municipality(cooperation: Cooperation, user: User) -> bool:
+    return user.municipality_id == cooperation.lead_municipality_id
+
+
+def lead_municipality_only(cooperation: Cooperation) -> str:
+    """The message when a Projektleitung is meant for someone outside the lead municipality."""
+    return _(
+        "Eine weitere Projektleitung kann nur eine Person der federführenden Kommune "
+        "%(m)s übernehmen.",
+        m=cooperation.lead_municipality.name,
+    )
+
+
+def announce_role(membership: Membership, *, by: User | None = None) -> None:
+    """Tell everyone with a role (the member included, not the actor) who got which role."""
     _event(
-        cooperation,
+        membership.cooperation,
         EventType.ROLE_GRANTED,
         "Membership",
         membership.id,
         by,
-        user=user.name,
-        user_id=user.id,
+        user=membership.user.name,
+        user_id=membership.user_id,
         role=membership.role.value,
     )
-    return membership
 
 
-def _lead_count(cooperation_id: int) -> int:
+def lead_count(cooperation_id: int) -> int:
     return db.session.scalar(
         select(func.count()).where(
             Membership.cooperation_id == cooperation_id, Membership.role == Role.LEAD
@@ -404,7 +425,7 @@ def _lead_count(cooperation_id: int) -> int:
 def revoke_role(membership: Membership) -> None:
     """Take a role away; a cooperation keeps at least one Projektleitung."""
     if membership.role is Role.LEAD:
-        if _lead_count(membership.cooperation_id) <= 1:
+        if lead_count(membership.cooperation_id) <= 1:
             raise CooperationError(_("Eine Kooperation braucht mindestens eine Projektleitung."))
     db.session.delete(membership)
     db.session.flush()

@@ -23,9 +23,12 @@ from koopboard.cooperations.forms import (
     RoleForm,
 )
 from koopboard.cooperations.history_labels import history_field, history_record, history_value
+from koopboard.cooperations.invitations import services as invitations
+from koopboard.cooperations.invitations.forms import invitation_form
 from koopboard.domain.catalog import Handlungsfeld, Role
 from koopboard.extensions import db, htmx
 from koopboard.models import Cooperation, CooperationPartner, Membership
+from koopboard.models.types import utcnow
 from koopboard.web import form_status, render
 
 bp = Blueprint("cooperations", __name__, url_prefix="/kooperationen")
@@ -96,7 +99,11 @@ def _attach(form: FlaskForm, exc: services.CooperationError) -> None:
 @bp.get("/")
 def mine() -> Response:
     """Meine Kooperationen: every cooperation the user has a role in."""
-    return render("cooperations/mine.html", rows=services.my_cooperations(current_user))
+    return render(
+        "cooperations/mine.html",
+        rows=services.my_cooperations(current_user),
+        invitations=invitations.open_for(current_user),
+    )
 
 
 @bp.route("/neu", methods=["GET", "POST"])
@@ -401,6 +408,9 @@ def roles(cooperation_id: int) -> Response:
         form=form,
         cooperation=cooperation,
         memberships=services.memberships_of(cooperation),
+        invitations=invitations.pending_of(cooperation),
+        invite_form=invitation_form(invitations.partner_municipalities(cooperation), bound=False),
+        now=utcnow(),
         delete_form=DeleteForm(),
         status=form_status(not form.is_submitted()),
     )

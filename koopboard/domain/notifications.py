@@ -24,6 +24,8 @@ class EventType(LabelledEnum):
     ROLE_GRANTED = "role.granted"
     JOIN_REQUEST = "join_request"  # asked, accepted, declined, withdrawn (payload "step")
     DIRECTORY_CONTACT = "directory.contact"
+    INVITATION_OFFERED = "invitation.offered"  # to an account holder invited with a role
+    INVITATION_ACCOUNT = "invitation.account"  # to a municipality's users: a new account
 
     @classmethod
     def _labels(cls) -> dict:
@@ -42,12 +44,22 @@ class EventType(LabelledEnum):
             cls.ROLE_GRANTED: N_("Rolle vergeben"),
             cls.JOIN_REQUEST: N_("Beitrittsanfrage"),
             cls.DIRECTORY_CONTACT: N_("Nachricht aus der Kooperationsbörse"),
+            cls.INVITATION_OFFERED: N_("Einladung in eine Kooperation"),
+            cls.INVITATION_ACCOUNT: N_("Neues Konto in Ihrer Kommune"),
         }
 
 
-# Addressed to chosen people (the Projektleitung, or the users of a requesting
-# municipality), not to everyone with a role: their recipients see them without a role.
-PERSONAL_EVENT_TYPES = frozenset({EventType.JOIN_REQUEST.value, EventType.DIRECTORY_CONTACT.value})
+# Addressed to chosen people (the Projektleitung, the users of a requesting municipality,
+# an invited person, the colleagues of a new account), not to everyone with a role: their
+# recipients see them without a role.
+PERSONAL_EVENT_TYPES = frozenset(
+    {
+        EventType.JOIN_REQUEST.value,
+        EventType.DIRECTORY_CONTACT.value,
+        EventType.INVITATION_OFFERED.value,
+        EventType.INVITATION_ACCOUNT.value,
+    }
+)
 
 
 class DeliveryMode(LabelledEnum):

@@ -17,6 +17,7 @@ from koopboard.models.cost import (
 )
 from koopboard.models.directory import CooperationListing, JoinRequest, RegisterAssociation
 from koopboard.models.history import HistoryEntry
+from koopboard.models.invitation import CooperationInvitation
 from koopboard.models.milestone import CalendarFeed, Milestone
 from koopboard.models.municipality import Municipality
 from koopboard.models.notification import (
@@ -40,6 +41,7 @@ __all__ = [
     "CostKeyEntry",
     "CostReceipt",
     "CostShare",
+    "CooperationInvitation",
     "CooperationListing",
     "CooperationPartner",
     "HistoryEntry",

@@ -81,13 +81,16 @@ class LoginSession(db.Model):
 
 
 class AccountToken(db.Model):
-    """A one-time token behind an invitation or password-reset link.
+    """A one-time token behind an invitation or password-reset link ("invite": an account
+    in a municipality, "coop": an account with a role in a cooperation, "reset").
 
     The link carries a signed, expiring payload naming this row; the row records
     its use, so a link works once."""
 
     __tablename__ = "account_token"
-    __table_args__ = (CheckConstraint("purpose IN ('invite', 'reset')", name="purpose_known"),)
+    __table_args__ = (
+        CheckConstraint("purpose IN ('invite', 'reset', 'coop')", name="purpose_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     purpose: Mapped[str] = mapped_column(String(10))

@@ -478,6 +478,60 @@ def _just_n(world: World) -> dict:
     return {"n": world.n()}
 
 
+def _invite_data(world: World, values: dict) -> dict:
+    return {
+        "municipality_id": str(world.municipality_ids["P"]),
+        "email": f"eingeladen{values['n']}@example.org",
+        "role": "observer",
+    }
+
+
+def _invited(world: World, values: dict) -> None:
+    from koopboard.models import CooperationInvitation
+
+    with world.app.app_context():
+        assert (
+            db.session.scalar(
+                select(CooperationInvitation.status).where(
+                    CooperationInvitation.cooperation_id == world.coop_a,
+                    CooperationInvitation.email == f"eingeladen{values['n']}@example.org",
+                )
+            ).value
+            == "offen"
+        )
+
+
+def _open_invitation(world: World) -> dict:
+    """An open invitation of A to an address nobody of the world has."""
+    from datetime import UTC, datetime, timedelta
+
+    from koopboard.domain.invitations import InvitationStatus
+    from koopboard.models import CooperationInvitation
+
+    with world.app.app_context():
+        n = world.n()
+        invitation = CooperationInvitation(
+            cooperation_id=world.coop_a,
+            municipality_id=world.municipality_ids["P"],
+            email=f"offen{n}@example.org",
+            role=Role.MEMBER,
+            status=InvitationStatus.OPEN,
+            invited_by_id=world.users["lead"],
+            expires_at=datetime.now(UTC) + timedelta(days=7),
+        )
+        db.session.add(invitation)
+        db.session.commit()
+        return {"n": n, "invitation": invitation.id}
+
+
+def _withdrawn(world: World, values: dict) -> None:
+    from koopboard.models import CooperationInvitation
+
+    with world.app.app_context():
+        invitation = db.session.get(CooperationInvitation, values["invitation"])
+        assert invitation.status.value == "zurueckgezogen"
+
+
 COOP = "/kooperationen/{coop}"
 
 
@@ -1004,6 +1058,55 @@ ROUTES: dict[str, list[Call]] = {
             data=lambda w, v: {"user_id": str(v["user_id"]), "role": "observer"},
         ),
     ],
+    # --- invitations into a cooperation (issue 17.1) ----------------------------------------
+    "invitations.create": [
+        coop_call("GET", COOP + "/einladungen/neu", change_a(200)),
+        coop_call(
+            "POST",
+            COOP + "/einladungen/neu",
+            change_a(COOP + "/rollen"),
+            prepare=_just_n,
+            data=_invite_data,
+            changed=_invited,
+        ),
+    ],
+    "invitations.withdraw": [
+        coop_call(
+            "POST",
+            COOP + "/einladungen/{invitation}/zurueckziehen",
+            change_a(COOP + "/rollen"),
+            prepare=_open_invitation,
+            changed=_withdrawn,
+        ),
+    ],
+    # The offer page is only for the invited address (the tests of the invitations show
+    # that person's answers); everyone else is refused, whatever role they hold.
+    "invitations.show": [
+        Call("GET", "/einladungen/{invitation}", signed_in(403), prepare=_open_invitation),
+        Call("GET", "/einladungen/987654", signed_in(404)),
+    ],
+    "invitations.accept": [
+        Call(
+            "POST", "/einladungen/{invitation}/annehmen", signed_in(403), prepare=_open_invitation
+        ),
+    ],
+    "invitations.decline": [
+        Call(
+            "POST", "/einladungen/{invitation}/ablehnen", signed_in(403), prepare=_open_invitation
+        ),
+    ],
+    "invitations.accept_link": [
+        Call("GET", "/einladung-kooperation/ungueltig", everyone(400)),
+        Call(
+            "POST",
+            "/einladung-kooperation/ungueltig",
+            everyone(400),
+            data=lambda w, v: {"name": "X", "password": "y"},
+        ),
+    ],
+    "invitations.decline_link": [
+        Call("POST", "/einladung-kooperation/ungueltig/ablehnen", everyone(400)),
+    ],
     "cooperations.revoke_role": [
         coop_call(
             "POST",
@@ -1338,6 +1441,7 @@ def test_every_route_is_in_the_table(auth_app: Flask) -> None:
         "recurring": 1,
         "year": 2026,
         "mun": 1,
+        "invitation": 1,
     }
     for endpoint, calls in ROUTES.items():
         for call in calls:

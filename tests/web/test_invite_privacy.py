@@ -115,7 +115,10 @@ def test_an_observer_learns_nothing_either(
 
 
 def test_the_invite_form_answers_429_after_the_limit_per_user(
-    app: Flask, login_as: LoginAs, mailbox: Mailbox, make_municipality: MakeMunicipality,
+    app: Flask,
+    login_as: LoginAs,
+    mailbox: Mailbox,
+    make_municipality: MakeMunicipality,
     make_user: MakeUser,
 ) -> None:
     assert app.config["INVITE_RATE_LIMIT_USER"] == "20 per hour"

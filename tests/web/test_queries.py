@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
 
 from koopboard.cooperations.services import CooperationData, add_partner, create_cooperation
 from koopboard.domain.catalog import Role
+from koopboard.domain.invitations import InvitationStatus
 from koopboard.extensions import db
-from koopboard.models import Membership, Municipality, User
+from koopboard.models import CooperationInvitation, Membership, Municipality, User
 from tests.conftest import KoopClient
 from tests.web.test_authorization import sign_in
 
@@ -107,6 +108,31 @@ def build(n: int, prefix: str) -> Scale:
     for i in range(n):
         other = cooperation(f"Kooperation {prefix}-{i}")
         add_partner(other, ags=towns[i].ags, joined_on=START, council_resolution_on=None)
+    # Open invitations on the roles page, one to the lead on "Meine Kooperationen".
+    inviters = [lead, *people]
+    for i, town in enumerate(towns):
+        db.session.add(
+            CooperationInvitation(
+                cooperation=main,
+                municipality=town,
+                email=f"eingeladen{prefix}-{i}@example.org",
+                role=roles[i % 3],
+                status=InvitationStatus.OPEN,
+                invited_by=inviters[i % len(inviters)],
+                expires_at=datetime.now(UTC) + timedelta(days=7),
+            )
+        )
+        db.session.add(
+            CooperationInvitation(
+                cooperation=other if i == 0 else main,
+                municipality=lead_town,
+                email=lead.email if i == 0 else f"lead-{prefix}-{i}@example.org",
+                role=Role.MEMBER,
+                status=InvitationStatus.OPEN,
+                invited_by=people[i],
+                expires_at=datetime.now(UTC) + timedelta(days=7),
+            )
+        )
     db.session.commit()
     return Scale(lead=lead, cooperation_id=main.id, partner_id=partner.id)
 
@@ -119,6 +145,7 @@ PAGES: dict[str, Callable[[Scale], str]] = {
     "partner_add": lambda s: f"/kooperationen/{s.cooperation_id}/partner/neu",
     "partner_edit": lambda s: f"/kooperationen/{s.cooperation_id}/partner/{s.partner_id}",
     "roles": lambda s: f"/kooperationen/{s.cooperation_id}/rollen",
+    "invite": lambda s: f"/kooperationen/{s.cooperation_id}/einladungen/neu",
     "edit": lambda s: f"/kooperationen/{s.cooperation_id}/bearbeiten",
 }
 
@@ -161,3 +188,4 @@ def test_the_rows_are_really_there(app, client) -> None:  # noqa: ANN001
     assert "Ort 83-30" in show and "Person 83-29" in show
     roles = client.get(f"/kooperationen/{large.cooperation_id}/rollen").get_data(as_text=True)
     assert "Person 83-29" in roles
+    assert "eingeladen83-29@example.org" in roles and "Ort 83-30" in roles

@@ -132,6 +132,27 @@ def describe(event: NotificationEvent) -> str:
             e=p.get("email", ""),
             t=p.get("message", ""),
         )
+    if kind == EventType.INVITATION_OFFERED:
+        return _(
+            "%(u)s (%(m)s) lädt Sie in die Kooperation ein, als „%(r)s“ für die Kommune "
+            "%(k)s. Auf der Seite der Einladung nehmen Sie sie an oder lehnen sie ab.",
+            u=p.get("inviter", ""),
+            m=p.get("inviter_municipality", ""),
+            r=_role(p.get("role")),
+            k=p.get("for_municipality", ""),
+        )
+    if kind == EventType.INVITATION_ACCOUNT:
+        return _(
+            "%(u)s (%(e)s) hat auf Einladung von %(i)s ein Konto für Ihre Kommune %(m)s "
+            "angelegt, dabei bestätigt, dort beschäftigt zu sein, und hat in dieser Kooperation "
+            "jetzt die Rolle „%(r)s“. Wenn das nicht stimmt, wenden Sie sich bitte an den "
+            "Betreiber von KoopBoard.",
+            u=p.get("user", ""),
+            e=p.get("email", ""),
+            i=p.get("inviter", ""),
+            m=p.get("for_municipality", ""),
+            r=_role(p.get("role")),
+        )
     if kind == EventType.ROLE_GRANTED:
         return _(
             "%(u)s hat in der Kooperation die Rolle „%(r)s“ erhalten.",
@@ -269,6 +290,20 @@ def event_mail(event: NotificationEvent, cooperation: Cooperation) -> EventMail:
     return mail
 
 
+def _reason(event: NotificationEvent) -> str:
+    """Why the recipient gets the mail, for its footer: most have a role in the cooperation."""
+    if event.event_type == EventType.JOIN_REQUEST.value and (event.payload or {}).get("step") in (
+        "accepted",
+        "declined",
+    ):
+        return "requester"  # the requesting municipality has no role
+    if event.event_type == EventType.INVITATION_OFFERED.value:
+        return "invited"
+    if event.event_type == EventType.INVITATION_ACCOUNT.value:
+        return "colleague"
+    return "role"
+
+
 def _render_event_mail(event: NotificationEvent, cooperation: Cooperation) -> EventMail:
     context = {
         "user": RecipientStandIn(),
@@ -279,9 +314,7 @@ def _render_event_mail(event: NotificationEvent, cooperation: Cooperation) -> Ev
         "link": link_for(event),
         "unsubscribe": _UNSUBSCRIBE,
         "settings_link": f"{base_url()}/benachrichtigungen/einstellungen",
-        # An answer to a join request reaches the requesting municipality, which has no role.
-        "as_requester": event.event_type == EventType.JOIN_REQUEST.value
-        and (event.payload or {}).get("step") in ("accepted", "declined"),
+        "reason": _reason(event),
     }
     subject = f"[{cooperation.title}] {context['label']}"
     if detail := subject_detail(event):
