@@ -199,9 +199,12 @@ def test_a_new_address_creates_its_account_in_the_partner_municipality_and_lands
     assert any("Rolle" in m["Subject"] for m in mailbox.to("lea@merchweiler.example"))
     assert mailbox.to("nina.neu@posteo.example") == []  # the actor is not told of her own step
 
-    # The link works once.
+    # The link works once, and only for what it was made for.
     again = app.test_client().get(path)
     assert again.status_code == 400 and "bereits" in body(again)
+    token = path.rsplit("/", 1)[1]
+    for other in (f"/einladung/{token}", f"/passwort-zuruecksetzen/{token}"):
+        assert app.test_client().get(other).status_code == 400, other
 
 
 def test_a_wrong_password_or_name_keeps_the_link(
@@ -265,7 +268,7 @@ def test_an_account_holder_accepts_the_offer_after_signing_in(
     assert role_of(world.illingen_user, world.coop.id) is Role.MEMBER
     assert invitation().status.value == "angenommen"
     assert invitation().decided_by_id == world.illingen_user.id
-    # In the bell too, and answered once only.
+    # Answered once only.
     assert ilse.post(page + "/annehmen").status_code == 302
     assert "bereits angenommen" in main_text(body(ilse.get(page)))
 
