@@ -111,6 +111,9 @@ GROUP_OF: dict[EventType, EventGroup] = {
     EventType.PARTNER_JOINED: EventGroup.PARTNERS,
     EventType.PARTNER_LEFT: EventGroup.PARTNERS,
     EventType.ROLE_GRANTED: EventGroup.PARTNERS,
+    # Invitations reach people mostly without a role here: for them they come at once.
+    EventType.INVITATION_OFFERED: EventGroup.PARTNERS,
+    EventType.INVITATION_ACCOUNT: EventGroup.PARTNERS,
     EventType.JOIN_REQUEST: EventGroup.REQUESTS,
     EventType.DIRECTORY_CONTACT: EventGroup.REQUESTS,
 }
