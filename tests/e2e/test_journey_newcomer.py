@@ -167,9 +167,11 @@ def test_newcomer_checks_finds_asks_and_shares_costs_from_the_join_date(
     expect(partners.locator("tr", has_text="Ottweiler")).to_contain_text("01.03.2026")
     # ... and gives the newcomer a role, so it sees the cooperation's costs.
     lead.goto(f"/kooperationen/{coop_id}/rollen")
-    lead.page.get_by_label("Person").select_option(label="Olaf Ottweiler (Ottweiler)")
-    lead.page.get_by_label("Rolle").select_option(label="Mitglied")
-    lead.page.get_by_role("button", name="Rolle vergeben").click()
+    # The roles page also holds the invite form: this is the form that gives a role.
+    grant = lead.page.locator("form", has=lead.page.get_by_role("button", name="Rolle vergeben"))
+    grant.get_by_label("Person").select_option(label="Olaf Ottweiler (Ottweiler)")
+    grant.get_by_label("Rolle").select_option(label="Mitglied")
+    grant.get_by_role("button", name="Rolle vergeben").click()
     expect(lead.page.locator(".flash-success")).to_contain_text("Olaf Ottweiler")
     lead.axe()
 
