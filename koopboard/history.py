@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import bindparam, event, insert, inspect, text
 from sqlalchemy.orm import Session
 
 from koopboard.models.history import HistoryEntry
@@ -209,3 +209,42 @@ def record_event(
             }
         ],
     )
+
+
+# The text columns that may name a person; everything else of an entry never changes.
+REDACTABLE = ("actor_label", "record_label", "old_value", "new_value")
+
+
+def redact_person(session: Session, changes: list[dict[str, Any]]) -> int:
+    """Rewrite the person-naming text of history entries: the one exception to append-only,
+    for the anonymisation of an account (Art. 17 DSGVO, ``koopboard.account.anonymisation``).
+
+    ``changes`` are ``{"id": ..., "actor_label": ..., "record_label": ..., "old_value": ...,
+    "new_value": ...}``; who (``actor_id``), when, which record, action and field stay as
+    they were. On PostgreSQL the append-only trigger lets these updates through only in a
+    transaction that set ``koopboard.history_redaction`` (done here, ``SET LOCAL``: it ends
+    with the transaction), and only if nothing but these columns changes. A Core statement
+    on the connection: the ORM's refusal (``_refuse_bulk_history_changes``) guards the
+    session's own statements. Entries loaded as objects in ``session`` are stale afterwards."""
+    if not changes:
+        return 0
+    conn = session.connection()
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        conn.execute(text("SELECT set_config('koopboard.history_redaction', 'on', true)"))
+    table = HistoryEntry.__table__
+    statement = (
+        table.update()
+        .where(table.c.id == bindparam("entry_id"))
+        .values({column: bindparam(f"new_{column}") for column in REDACTABLE})
+    )
+    conn.execute(
+        statement,
+        [
+            {"entry_id": change["id"], **{f"new_{c}": change[c] for c in REDACTABLE}}
+            for change in changes
+        ],
+    )
+    if postgres:
+        conn.execute(text("SELECT set_config('koopboard.history_redaction', 'off', true)"))
+    return len(changes)

@@ -29,7 +29,11 @@ class NotificationEvent(db.Model):
     """One event (e.g. "milestone.status_changed") of one record in one cooperation."""
 
     __tablename__ = "notification_event"
-    __table_args__ = (Index("ix_notification_event_cooperation", "cooperation_id", "id"),)
+    __table_args__ = (
+        Index("ix_notification_event_cooperation", "cooperation_id", "id"),
+        # The daily retention run looks for old events whose content is still there.
+        Index("ix_notification_event_retention", "content_deleted_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -40,7 +44,11 @@ class NotificationEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
+    # What the mail said is written from the payload (titles, names, amounts, messages);
+    # the text itself is never stored. After KOOP_MAIL_RETENTION_DAYS the retention run
+    # (koopboard.notifications.retention) keeps only the keys a link needs and sets this.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    content_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class NotificationDelivery(db.Model):

@@ -32,6 +32,9 @@ class User(UserMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set once, when the platform admin anonymised the account of a person who left
+    # (koopboard.account.anonymisation): name and address replaced, no way to sign in.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     municipality: Mapped[Municipality | None] = relationship(lazy="joined")
 

@@ -116,3 +116,44 @@ def test_history_is_append_only_in_postgresql(empty_app: Flask) -> None:
             sa.text("SELECT count(*) FROM pg_proc WHERE proname = 'history_entry_refuse_change'")
         )
     assert functions == 0
+
+
+REDACTING = "SELECT set_config('koopboard.history_redaction', 'on', true)"
+
+
+@pytest.mark.parametrize("empty_app", ["postgresql"], indirect=True)
+def test_only_anonymisation_may_rewrite_the_person_texts(empty_app: Flask) -> None:
+    """Migration 0017: in a transaction that announced the redaction, the trigger lets the
+    person-naming texts change and nothing else; DELETE stays refused; 0016 refuses all."""
+    upgrade()
+    with db.engine.begin() as conn:
+        conn.execute(HISTORY_ROW)
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(REDACTING))
+        conn.execute(
+            sa.text(
+                "UPDATE history_entry SET actor_label = 'ehemalige Person (anonymisiert)',"
+                " record_label = 'x', old_value = 'a', new_value = 'b'"
+            )
+        )
+    with db.engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT actor_label FROM history_entry")) == (
+            "ehemalige Person (anonymisiert)"
+        )
+    for change in (
+        "UPDATE history_entry SET record_id = 2",
+        "UPDATE history_entry SET actor_label = 'y', created_at = CURRENT_TIMESTAMP",
+        "UPDATE history_entry SET action = 'delete'",
+        "DELETE FROM history_entry",
+    ):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(sa.text(REDACTING))
+            conn.execute(sa.text(change))
+    # SET LOCAL ends with its transaction: the next one is append-only again.
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE history_entry SET actor_label = 'z'"))
+
+    downgrade(revision="0016_cooperation_invitations")
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as conn:
+        conn.execute(sa.text(REDACTING))
+        conn.execute(sa.text("UPDATE history_entry SET actor_label = 'z'"))
