@@ -20,7 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_object(Config)
     if test_config:
         app.config.update(test_config)
-    _check_production_config(app)
+    _check_config(app)
     if app.config["TRUSTED_PROXY_HOPS"]:
         # Behind a load balancer: take client address and scheme from X-Forwarded-*,
         # trusting exactly the configured number of proxies (rate limits are per client).
@@ -66,7 +66,9 @@ def _migrations_dir() -> str:
     return str(BASE_DIR / "migrations")
 
 
-def _check_production_config(app: Flask) -> None:
+def _check_config(app: Flask) -> None:
+    if int(app.config["KOOP_MAIL_RETENTION_DAYS"]) < 1:
+        raise ConfigurationError("KOOP_MAIL_RETENTION_DAYS must be at least 1 (days).")
     if app.config["KOOP_ENV"] == "production":
         if (
             app.config["SECRET_KEY"] in (None, "", DEFAULT_SECRET_KEY)

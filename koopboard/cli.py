@@ -52,3 +52,76 @@ def mail_sink_command(host: str, port: int) -> None:
     from koopboard.devmail.sink import serve
 
     serve(host, port, current_app.config["MAIL_SINK_DIR"])
+
+
+@koop.command("anonymise-user")
+@click.argument("email")
+@click.option(
+    "--successor",
+    "successors",
+    multiple=True,
+    metavar="KOOPERATION=E-MAIL",
+    help="Who takes over where the person is the only Projektleitung "
+    "(cooperation number = e-mail of a person with a role there); repeatable.",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def anonymise_user_command(email: str, successors: tuple[str, ...], yes: bool) -> None:
+    """Anonymise the account of a person who left (Art. 17 DSGVO), like the admin page."""
+    from sqlalchemy import select
+
+    from koopboard.account import anonymisation
+    from koopboard.auth.services import normalize_email
+    from koopboard.extensions import db
+    from koopboard.history import acting_as
+    from koopboard.models import Membership, User
+
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise click.ClickException(f"Kein Konto mit der E-Mail-Adresse {email}.")
+    chosen: dict[int, int] = {}
+    for item in successors:
+        coop, _sep, address = item.partition("=")
+        membership_id = db.session.scalar(
+            select(Membership.id)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.cooperation_id == (int(coop) if coop.strip().isdigit() else -1),
+                User.email == normalize_email(address),
+            )
+        )
+        if membership_id is None:
+            raise click.ClickException(f"--successor {item}: keine Rolle dieser Person dort.")
+        chosen[int(coop)] = membership_id
+    try:
+        anonymisation.check_allowed(user, by=None)
+    except anonymisation.AnonymisationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not yes:
+        click.confirm(f"Konto {user.email} ({user.name}) endgültig anonymisieren?", abort=True)
+    with acting_as("System (Kommandozeile anonymise-user)"):
+        try:
+            result = anonymisation.anonymise(user, by=None, successors=chosen)
+        except anonymisation.AnonymisationError as exc:
+            db.session.rollback()
+            hint = ""
+            if exc.field and exc.field.startswith("nachfolge-"):
+                hint = f" (--successor {exc.field.removeprefix('nachfolge-')}=E-MAIL)"
+            raise click.ClickException(str(exc) + hint) from exc
+        db.session.commit()
+    click.echo(
+        f"Anonymisiert: {result.roles} Rollen beendet, {result.sessions} Anmeldungen und "
+        f"{result.links} Links gelöscht, {result.undelivered} nicht zugestellte E-Mails "
+        f"verworfen, {result.history_entries} Verlaufseinträge umbenannt."
+    )
+
+
+@koop.command("delete-mail-content")
+def delete_mail_content_command() -> None:
+    """Delete what delivered notification mails said, after KOOP_MAIL_RETENTION_DAYS."""
+    from koopboard.notifications.retention import delete_old_content
+
+    run = delete_old_content()
+    click.echo(
+        f"Inhalt von {run.events} Benachrichtigungen gelöscht "
+        f"(zugestellt und älter als {run.days} Tage)."
+    )

@@ -60,6 +60,10 @@ class Config:
     NOTIFY_RELAY_INTERVAL_SECONDS = float(os.environ.get("NOTIFY_RELAY_INTERVAL_SECONDS", "5"))
     NOTIFY_DUE_SOON_DAYS = int(os.environ.get("NOTIFY_DUE_SOON_DAYS", "7"))
     NOTIFY_OVERDUE_REPEAT_DAYS = int(os.environ.get("NOTIFY_OVERDUE_REPEAT_DAYS", "7"))
+    # What delivered notification mails said (the events' content) is deleted after this
+    # many days; the metadata stays (koopboard/notifications/retention.py). Named on the
+    # Datenschutz page.
+    KOOP_MAIL_RETENTION_DAYS = int(os.environ.get("KOOP_MAIL_RETENTION_DAYS", "90"))
     # Redis redelivers an unacknowledged task after this many seconds; longer than the claim
     # and the longest retry delay, so a slow task is never run twice by the broker itself.
     CELERY_VISIBILITY_TIMEOUT = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "7200"))
@@ -102,6 +106,17 @@ class Config:
     ACCESSIBILITY_CONTACT = os.environ.get(
         "ACCESSIBILITY_CONTACT", "barrierefreiheit@koopboard.localhost"
     )
+    # The operator named in the Impressum and the Datenschutzerklärung (/impressum,
+    # /datenschutz). Empty: the pages say which variable the operator still has to set.
+    # KOOP_OPERATOR_ADDRESS may hold several lines (separated by "\n" or "|").
+    KOOP_OPERATOR_NAME = os.environ.get("KOOP_OPERATOR_NAME", "")
+    KOOP_OPERATOR_ADDRESS = os.environ.get("KOOP_OPERATOR_ADDRESS", "")
+    KOOP_OPERATOR_REPRESENTATIVE = os.environ.get("KOOP_OPERATOR_REPRESENTATIVE", "")
+    KOOP_OPERATOR_EMAIL = os.environ.get("KOOP_OPERATOR_EMAIL", "")
+    KOOP_OPERATOR_PHONE = os.environ.get("KOOP_OPERATOR_PHONE", "")
+    KOOP_OPERATOR_SUPERVISION = os.environ.get("KOOP_OPERATOR_SUPERVISION", "")
+    KOOP_PRIVACY_OFFICER = os.environ.get("KOOP_PRIVACY_OFFICER", "")
+    KOOP_PRIVACY_AUTHORITY = os.environ.get("KOOP_PRIVACY_AUTHORITY", "")
     # Receipts may have 10 MB (checked with a German message next to the field); the rest is
     # room for the other fields and the multipart overhead. Larger requests answer 413.
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024

@@ -20,6 +20,7 @@ from flask_login import current_user
 
 from koopboard.domain.keys import format_percent
 from koopboard.domain.money import format_eur
+from koopboard.domain.persons import ANONYMISED_NAME
 from koopboard.extensions import babel
 
 
@@ -57,6 +58,14 @@ def format_share(value: object, places: int = 2) -> str:
 def quote(text: object) -> str:
     """Quotation marks of the locale around a text a user wrote: „…“ / “…”."""
     return f"„{text}“" if _german() else f"“{text}”"
+
+
+def person(value: object) -> object:
+    """A stored person label with "ehemalige Person (anonymisiert)" in the reader's language
+    (the history, role lists and event texts store it in German, like every stored value)."""
+    if isinstance(value, str) and ANONYMISED_NAME in value and not _german():
+        return value.replace(ANONYMISED_NAME, _translations().ugettext(ANONYMISED_NAME))
+    return value
 
 
 def select_locale() -> str:
@@ -103,6 +112,11 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
 
+    # Every {{ expression }} of every template passes here: the anonymised person reads
+    # "former person (anonymised)" in English wherever a page or mail shows a stored name.
+    app.jinja_env.finalize = person
+    app.add_template_filter(person, "person")
+    app.jinja_env.globals["anonymised_name"] = ANONYMISED_NAME
     app.add_template_filter(format_day, "datum")
     app.add_template_filter(quote, "quoted")
 

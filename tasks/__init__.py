@@ -21,7 +21,7 @@ def _transport_options(app: Flask) -> dict[str, Any]:
 
 def _beat_schedule(app: Flask) -> dict[str, dict[str, Any]]:
     """Relay every few seconds, digests every minute, date alerts every 15 minutes,
-    recurring-cost drafts every hour."""
+    recurring-cost drafts every hour, the mail content retention once a day."""
     relay_every = app.config["NOTIFY_RELAY_INTERVAL_SECONDS"]
     return {
         "notifications-relay": {
@@ -44,6 +44,14 @@ def _beat_schedule(app: Flask) -> dict[str, dict[str, Any]]:
             "task": "tasks.costs.book_recurring",
             "schedule": crontab(minute="7"),
             "options": {"expires": 50 * 60},
+        },
+        # Day precision is all retention needs; at night, when nobody waits for a mail.
+        # A run missed while beat was down is caught up by the next (nothing is lost, the
+        # content only stays a day longer); an extra run finds nothing to do.
+        "notifications-mail-retention": {
+            "task": "tasks.notifications.delete_old_mail_content",
+            "schedule": crontab(hour="3", minute="17"),
+            "options": {"expires": 23 * 3600},
         },
     }
 

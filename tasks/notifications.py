@@ -13,7 +13,7 @@ from __future__ import annotations
 from celery import shared_task
 from flask import current_app
 
-from koopboard.notifications import delivery, jobs
+from koopboard.notifications import delivery, jobs, retention
 
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
 
@@ -54,6 +54,12 @@ def queue_digests() -> int:
 def date_alerts() -> int:
     """Publish due-soon and overdue alerts."""
     return delivery.date_alerts()
+
+
+@shared_task(**RELIABLE)
+def delete_old_mail_content() -> int:
+    """Delete what delivered notification mails said, after KOOP_MAIL_RETENTION_DAYS."""
+    return retention.delete_old_content().events
 
 
 def register_jobs() -> None:

@@ -1,4 +1,5 @@
-"""Platform admin (Betreiber): invite the first user of a municipality; failed e-mails."""
+"""Platform admin (Betreiber): invite the first user of a municipality; failed e-mails;
+find an account and anonymise it when the person has left (Art. 17 DSGVO)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length, Regexp
 
+from koopboard.account import anonymisation
 from koopboard.auth import services as accounts
 from koopboard.auth.views import send_token_mail_after_commit
 from koopboard.extensions import db
 from koopboard.inputs import BaseForm, page_number
-from koopboard.models import AccountToken, Municipality
+from koopboard.models import AccountToken, Municipality, User
 from koopboard.notifications import delivery
 from koopboard.notifications.outbox import nudge_relay
 from koopboard.web import form_status, render
@@ -48,6 +50,10 @@ class AdminInviteForm(BaseForm):
 
 class RetryForm(BaseForm):
     """CSRF-only form for the "erneut versuchen" buttons."""
+
+
+class AnonymiseForm(BaseForm):
+    """CSRF-only form of the confirmation page; successor choices are read per cooperation."""
 
 
 @bp.before_request
@@ -122,3 +128,73 @@ def retry_delivery(kind: str, row_id: int) -> Response:
         flash(_("Diese Zustellung ist nicht (mehr) fehlgeschlagen."), "error")
     page = page_number(request.form.get("seite"))
     return redirect(url_for("admin.deliveries", seite=page))
+
+
+# --- accounts and their anonymisation (Art. 17 DSGVO) -------------------------------------------
+
+
+@bp.get("/personen")
+def people() -> Response:
+    """Find an account by name or e-mail address."""
+    query = (request.args.get("q") or "").strip()[:200]
+    return render("admin/people.html", query=query, found=anonymisation.find_accounts(query))
+
+
+def _account(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/personen/<int:user_id>/anonymisieren", methods=["GET", "POST"])
+def anonymise(user_id: int) -> Response:
+    """Confirmation page (what will go, who takes over a Projektleitung), then the change."""
+    user = _account(user_id)
+    form = AnonymiseForm()
+    errors: dict[str | None, str] = {}
+    chosen: dict[int, int] = {}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        for handover in anonymisation.handovers(user):
+            choice = request.form.get(handover.field, type=int)
+            if choice is not None:
+                chosen[handover.cooperation_id] = choice
+        try:
+            result = anonymisation.anonymise(user, by=current_user, successors=chosen)
+        except anonymisation.AnonymisationError as exc:
+            db.session.rollback()
+            errors[exc.field] = str(exc)
+        else:
+            db.session.commit()
+            flash(
+                # Not the old name: the flash travels in the session cookie.
+                _(
+                    "Das Konto ist anonymisiert: %(r)s Rollen beendet, %(s)s Anmeldungen und "
+                    "%(l)s Links gelöscht, %(h)s Verlaufseinträge umbenannt.",
+                    r=result.roles,
+                    s=result.sessions,
+                    l=result.links,
+                    h=result.history_entries,
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.people"))
+    blocked = None
+    if user.anonymised_at is None:
+        try:
+            anonymisation.check_allowed(user, by=current_user)
+        except anonymisation.AnonymisationError as exc:
+            blocked = str(exc)
+    status = 200 if not errors else form_status(False)
+    return render(
+        "admin/anonymise.html",
+        user=user,
+        form=form,
+        preview=anonymisation.preview(user),
+        blocked=blocked,
+        errors=errors,
+        chosen=chosen,
+        status=status,
+    )

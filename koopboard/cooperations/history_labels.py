@@ -53,6 +53,7 @@ FIELDS = {
     "digest_days": _l("Tage der Sammel-E-Mail"),
     "digest_hour": _l("Uhrzeit der Sammel-E-Mail"),
     "paused": _l("pausiert"),
+    "anonymised_at": _l("anonymisiert am"),
     "lead_may_approve": _l("Projektleitung darf bei nur einer Kämmerei freigeben"),
     # Costs, keys, payments
     "budget_year": _l("Haushaltsjahr"),

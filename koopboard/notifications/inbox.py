@@ -20,6 +20,7 @@ from koopboard.extensions import db
 from koopboard.i18n import format_day, format_money, quote
 from koopboard.models import Cooperation, Membership, NotificationDelivery, NotificationEvent
 from koopboard.models.types import utcnow
+from koopboard.notifications.delivery.rendering import content_deleted
 from koopboard.notifications.delivery.rendering import describe as sentence
 
 PAGE_SIZE = 20
@@ -86,6 +87,8 @@ def _date(value: object) -> str:
 
 def describe(event: NotificationEvent) -> str:
     """What happened, in words, from the event's payload."""
+    if event.content_deleted_at is not None:
+        return content_deleted()
     payload = event.payload or {}
     title = payload.get("title")
     if event.event_type == EventType.PAYMENT_BOOKED and "municipality" in payload:

@@ -474,6 +474,27 @@ def _role_revoked(world: World, values: dict) -> None:
         assert db.session.get(Membership, values["membership"]) is None
 
 
+def _person_elsewhere(world: World) -> dict:
+    """A person of a municipality outside A (the admin's pages name a person's town)."""
+    with world.app.app_context():
+        town = world.fresh_municipality()
+        user = User(
+            email=f"weg{world.n()}@example.org",
+            name="Wera Weg",
+            password_hash="x",
+            municipality=town,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return {"user_id": user.id}
+
+
+def _person_anonymised(world: World, values: dict) -> None:
+    with world.app.app_context():
+        user = db.session.get(User, values["user_id"])
+        assert user.anonymised_at is not None and not user.is_active_account
+
+
 def _just_n(world: World) -> dict:
     return {"n": world.n()}
 
@@ -981,6 +1002,26 @@ ROUTES: dict[str, list[Call]] = {
             data=lambda w, v: {"ags": "", "email": ""},
         ),
     ],
+    "admin.people": [
+        Call("GET", "/verwaltung/personen", signed_in(404, admin=200)),
+        Call("GET", "/verwaltung/personen?q=Frisch", signed_in(404, admin=200), label="search"),
+    ],
+    "admin.anonymise": [
+        Call(
+            "GET",
+            "/verwaltung/personen/{user_id}/anonymisieren",
+            signed_in(404, admin=200),
+            prepare=_person_elsewhere,
+        ),
+        Call(
+            "POST",
+            "/verwaltung/personen/{user_id}/anonymisieren",
+            signed_in(404, admin="/verwaltung/personen"),
+            prepare=_person_elsewhere,
+            changed=_person_anonymised,
+            changes_for=frozenset({"admin"}),
+        ),
+    ],
     # Registered only in development (or with DEV_MAIL_VIEW); the tests run without it.
     "devmail.inbox": [Call("GET", "/dev/mail/", everyone(404))],
     "devmail.message": [Call("GET", "/dev/mail/irgendwas", everyone(404))],
@@ -1442,6 +1483,7 @@ def test_every_route_is_in_the_table(auth_app: Flask) -> None:
         "year": 2026,
         "mun": 1,
         "invitation": 1,
+        "user_id": 1,
     }
     for endpoint, calls in ROUTES.items():
         for call in calls:

@@ -24,6 +24,7 @@ from koopboard.domain.milestones import MilestoneStatus
 from koopboard.domain.money import format_eur
 from koopboard.domain.notifications import EventType
 from koopboard.extensions import db
+from koopboard.i18n import person
 from koopboard.mail import RawMail, build_bulk_mail, build_message
 from koopboard.models import Cooperation, NotificationEvent, User
 from koopboard.notifications.delivery.claiming import Delivery, Digest
@@ -77,8 +78,15 @@ def _status(value: str | None) -> str:
         return value or ""
 
 
+def content_deleted() -> str:
+    """What an event says once the retention run removed its content."""
+    return _("Inhalt nach Ablauf der Aufbewahrungsfrist gelöscht.")
+
+
 def describe(event: NotificationEvent) -> str:
     """One German sentence saying what happened."""
+    if event.content_deleted_at is not None:
+        return content_deleted()
     p = event.payload or {}
     title = p.get("title", "")
     kind = event.event_type
@@ -127,7 +135,7 @@ def describe(event: NotificationEvent) -> str:
     if kind == EventType.DIRECTORY_CONTACT:
         return _(
             "%(u)s (%(m)s, %(e)s) schreibt Ihnen über die Kooperationsbörse: %(t)s",
-            u=p.get("sender", ""),
+            u=person(p.get("sender", "")),
             m=p.get("municipality", ""),
             e=p.get("email", ""),
             t=p.get("message", ""),
@@ -156,7 +164,7 @@ def describe(event: NotificationEvent) -> str:
     if kind == EventType.ROLE_GRANTED:
         return _(
             "%(u)s hat in der Kooperation die Rolle „%(r)s“ erhalten.",
-            u=p.get("user", ""),
+            u=person(p.get("user", "")),
             r=_role(p.get("role")),
         )
     if kind == EventType.COST_SUBMITTED:
@@ -223,7 +231,7 @@ def _role(value: str | None) -> str:
 def subject_detail(event: NotificationEvent) -> str:
     """What the subject names after the event's label: a title, a municipality or a person."""
     p = event.payload or {}
-    return str(p.get("title") or p.get("municipality") or p.get("user") or "")
+    return str(person(p.get("title") or p.get("municipality") or p.get("user") or ""))
 
 
 def label(event_type: str) -> str:
