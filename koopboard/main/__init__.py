@@ -1,4 +1,5 @@
-"""Start page, language switch, accessibility statement, health check."""
+"""Start page, language switch, accessibility statement, Impressum and Datenschutz,
+health check."""
 
 from __future__ import annotations
 
@@ -43,6 +44,51 @@ def set_language() -> Response:
 def accessibility() -> Response:
     """Erklärung zur Barrierefreiheit (BITV 2.0) with the feedback contact."""
     return render("main/accessibility.html", contact=current_app.config["ACCESSIBILITY_CONTACT"])
+
+
+# The operator's details (config, see .env.example): the page names the variable of each
+# one still empty, so an operator sees at a glance what to set.
+_OPERATOR = {
+    "name": "KOOP_OPERATOR_NAME",
+    "address": "KOOP_OPERATOR_ADDRESS",
+    "representative": "KOOP_OPERATOR_REPRESENTATIVE",
+    "email": "KOOP_OPERATOR_EMAIL",
+    "phone": "KOOP_OPERATOR_PHONE",
+    "supervision": "KOOP_OPERATOR_SUPERVISION",
+    "privacy_officer": "KOOP_PRIVACY_OFFICER",
+    "privacy_authority": "KOOP_PRIVACY_AUTHORITY",
+}
+
+
+def _operator() -> dict[str, object]:
+    config = current_app.config
+    details: dict[str, object] = {
+        key: (config.get(variable) or "").strip() for key, variable in _OPERATOR.items()
+    }
+    address = str(details["address"]).replace("|", "\n").replace("\\n", "\n")
+    details["address_lines"] = [line.strip() for line in address.splitlines() if line.strip()]
+    details["variables"] = _OPERATOR
+    return details
+
+
+@bp.get("/impressum")
+def imprint() -> Response:
+    """Impressum (§ 5 DDG): who operates this KoopBoard, from the configuration."""
+    return render("main/impressum.html", operator=_operator())
+
+
+@bp.get("/datenschutz")
+def privacy() -> Response:
+    """Datenschutzerklärung: what KoopBoard stores, why, how long, and the person's rights."""
+    config = current_app.config
+    return render(
+        "main/datenschutz.html",
+        operator=_operator(),
+        retention_days=int(config["KOOP_MAIL_RETENTION_DAYS"]),
+        session_hours=max(int(current_app.permanent_session_lifetime.total_seconds()) // 3600, 1),
+        reset_hours=max(int(config["PASSWORD_RESET_MAX_AGE"]) // 3600, 1),
+        invitation_days=max(int(config["INVITATION_MAX_AGE"]) // 86400, 1),
+    )
 
 
 @bp.get("/healthz")

@@ -858,6 +858,8 @@ ROUTES: dict[str, list[Call]] = {
     ],
     "main.accessibility": [Call("GET", "/barrierefreiheit", everyone(200))],
     "main.healthz": [Call("GET", "/healthz", everyone(200))],
+    "main.imprint": [Call("GET", "/impressum", everyone(200))],
+    "main.privacy": [Call("GET", "/datenschutz", everyone(200))],
     # --- Kooperationsbörse: A is intern, so it appears to nobody, not even its own people
     "boerse.directory": [
         Call("GET", "/kooperationsboerse", everyone(200)),
