@@ -83,5 +83,6 @@ def test_ci_entry_point_is_executable_and_runs_make_test():
 
 def test_generated_and_local_files_are_ignored():
     ignored = set((REPO_ROOT / ".gitignore").read_text().split())
-    for entry in [".venv/", "node_modules/", "koopboard/static/vendor/", "instance/", ".env"]:
+    # .venv and node_modules without a slash: a worktree's symlink to them is ignored too.
+    for entry in [".venv", "node_modules", "koopboard/static/vendor/", "instance/", ".env"]:
         assert entry in ignored, entry
