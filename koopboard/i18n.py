@@ -13,6 +13,7 @@ from flask_babel import (
     format_date,
     format_datetime,
     format_decimal,
+    format_time,
     get_locale,
     get_translations,
 )
@@ -35,6 +36,16 @@ def format_day(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         return format_datetime(value, "dd.MM.yyyy HH:mm" if _german() else "short")
     return format_date(value, "dd.MM.yyyy" if _german() else "medium")
+
+
+def format_long_day(value: date) -> str:
+    """A day with its weekday, for headings: Donnerstag, 3. Dezember 2026 / Thursday, …"""
+    return format_date(value, "EEEE, d. MMMM yyyy" if _german() else "full")
+
+
+def format_clock(value: datetime) -> str:
+    """The time of day in Europe/Berlin: 14:32 / 2:32 PM."""
+    return format_time(value, "HH:mm" if _german() else "short")
 
 
 def format_money(value: Decimal | None) -> str:
@@ -118,6 +129,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(person, "person")
     app.jinja_env.globals["anonymised_name"] = ANONYMISED_NAME
     app.add_template_filter(format_day, "datum")
+    app.add_template_filter(format_clock, "uhrzeit")
     app.add_template_filter(quote, "quoted")
 
     @app.template_filter("zahl")

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from koopboard.domain.notifications import DeliveryMode, EventType
@@ -84,3 +84,23 @@ class OverrideForm(BaseForm):
 
 class ActionForm(BaseForm):
     """Only the CSRF token: mark read, remove an exception."""
+
+
+class FeedFilterForm(BaseForm):
+    """The feed's filter: a plain GET form, so a filtered feed has its own address."""
+
+    class Meta:
+        csrf = False  # a filter changes nothing
+
+    kooperation = ChoiceField(_l("Kooperation"), choices=[], validators=[Optional()])
+
+    def set_cooperations(self, cooperations: list[tuple[int, str]]) -> None:
+        self.kooperation.choices = [
+            SelectChoice("", _l("Alle Kooperationen")),
+            *(SelectChoice(str(cid), title) for cid, title in cooperations),
+        ]
+
+    def cooperation_id(self) -> int | None:
+        """The chosen cooperation, once validated (None: all)."""
+        value = self.kooperation.data
+        return int(value) if value and not self.kooperation.errors else None

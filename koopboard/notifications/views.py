@@ -6,22 +6,27 @@ signed token alone (mail clients post it without a session, RFC 8058).
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_htmx import make_response as htmx_response
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.datastructures import MultiDict
 
 from koopboard.domain.catalog import Role
+from koopboard.domain.milestones import berlin_today
 from koopboard.domain.notifications import ROLE_DEFAULTS, DeliveryMode, EventGroup, EventType
 from koopboard.extensions import csrf, db, htmx, login_manager
-from koopboard.i18n import quote
-from koopboard.inputs import page_number
+from koopboard.i18n import format_long_day, quote
+from koopboard.inputs import bounded_int, page_number
+from koopboard.models.types import utcnow
 from koopboard.notifications import inbox, preferences
 from koopboard.notifications import unsubscribe as links
-from koopboard.notifications.forms import ActionForm, OverrideForm, SettingsForm
+from koopboard.notifications.forms import ActionForm, FeedFilterForm, OverrideForm, SettingsForm
 from koopboard.notifications.preferences import ROLE_ORDER
 from koopboard.web import form_status, render
 
@@ -37,29 +42,40 @@ def _require_login() -> Response | None:
     """Every page here needs a signed-in user, except the token-guarded unsubscribe link."""
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
         return None
-    return login_manager.unauthorized()
+    response = login_manager.unauthorized()
+    if htmx:  # a session that ended: the whole page goes to the login, not into the feed
+        return Response(status=204, headers={"HX-Redirect": response.location})
+    return response
 
 
 @bp.app_context_processor
 def _bell() -> dict[str, Any]:
-    return {"unread_notifications": _unread_for_bell}
+    return {"bell_preview": _bell_preview}
 
 
-def _unread_for_bell() -> int | None:
-    """The header's unread count: one COUNT per request, None if it cannot be had."""
+def _bell_preview() -> inbox.Bell | None:
+    """The header's bell: the newest entries and the unread count, one query per request
+    and only for a signed-in user; None if it cannot be had (an error page still renders)."""
     if not current_user.is_authenticated:
         return None
-    if "unread_notifications" not in g:
+    if "bell_preview" not in g:
         try:
-            g.unread_notifications = inbox.unread_count(current_user.id)
-        except SQLAlchemyError:  # an error page must still render
+            g.bell_preview = inbox.bell_of(current_user.id)
+        except SQLAlchemyError:
             db.session.rollback()
-            g.unread_notifications = None
-    return g.unread_notifications
+            g.bell_preview = None
+    return g.bell_preview
 
 
 def _page_number() -> int:
     return page_number(request.values.get("seite"))
+
+
+def _posted_cooperation() -> int | None:
+    """The feed's filter as the mark-read forms carry it (only one of the user's)."""
+    raw = bounded_int(request.form.get("kooperation"), None)
+    mine = {cid for cid, _title in preferences.cooperations_of(current_user.id)}
+    return raw if raw in mine else None
 
 
 def _changed(response: Response) -> Response:
@@ -67,59 +83,127 @@ def _changed(response: Response) -> Response:
     return htmx_response(response, trigger={CHANGED_EVENT: True})
 
 
-# --- the list ---------------------------------------------------------------------------
+def _filter_form() -> FeedFilterForm:
+    form = FeedFilterForm(
+        formdata=MultiDict(request.args) if "kooperation" in request.args else None
+    )
+    form.set_cooperations(preferences.cooperations_of(current_user.id))
+    return form
+
+
+def _day_label(day: date) -> str:
+    today = berlin_today(utcnow())
+    if day == today:
+        return _("Heute")
+    if day == today - timedelta(days=1):
+        return _("Gestern")
+    return format_long_day(day)
+
+
+def _listing_page(
+    listing: inbox.Page,
+    filter_form: FeedFilterForm,
+    *,
+    fragment: str,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    return render(
+        "notifications/index.html",
+        fragment,
+        status=status,
+        listing=listing,
+        filter_form=filter_form,
+        action_form=ActionForm(),
+        day_label=_day_label,
+        **extra,
+    )
+
+
+# --- the feed ---------------------------------------------------------------------------
 
 
 @bp.get("/")
 def index() -> Response:
-    """The user's notifications, newest first, paginated."""
-    listing = inbox.page_of(current_user.id, _page_number())
-    return render(
-        "notifications/index.html",
-        "notifications/_list.html",
-        listing=listing,
-        action_form=ActionForm(),
+    """The user's feed, newest first, grouped by day, paginated, filtered by cooperation."""
+    form = _filter_form()
+    valid = form.validate() if "kooperation" in request.args else True
+    listing = inbox.page_of(current_user.id, _page_number(), form.cooperation_id())
+    return _listing_page(
+        listing, form, fragment="notifications/_feed.html", status=form_status(valid)
     )
 
 
 @bp.get("/glocke")
 def bell() -> Response:
-    """The header's bell link alone (htmx reloads it on ``notifications-changed``)."""
+    """The header's bell alone (htmx reloads it on ``notifications-changed``)."""
     return render("notifications/_bell.html")
+
+
+def _not_found_in_place() -> Response:
+    """htmx: a notification that is gone (or never was the user's) says so in the feed's
+    status line instead of failing silently; without htmx the 404 page."""
+    if not htmx:
+        abort(404)
+    message = _("Diese Benachrichtigung gibt es nicht mehr, oder sie ist nicht für Sie bestimmt.")
+    return Response(
+        message,
+        status=404,
+        headers={"HX-Retarget": "#feed-status", "HX-Reswap": "innerHTML", "Vary": "HX-Request"},
+        mimetype="text/html",
+    )
 
 
 @bp.post("/<int:delivery_id>/gelesen")
 def mark_read(delivery_id: int) -> Response:
-    """Mark one notification read; htmx gets the updated row."""
+    """Mark one entry read; htmx gets the updated entry, the unread line and a status."""
     if not inbox.mark_read(current_user.id, delivery_id):
-        abort(404)
+        db.session.rollback()
+        return _not_found_in_place()
     db.session.commit()
+    cooperation_id = _posted_cooperation()
     if not htmx:
-        return redirect(url_for("notifications.index", seite=_page_number()))
+        return redirect(
+            url_for("notifications.index", seite=_page_number(), kooperation=cooperation_id)
+        )
     item = inbox.item_of(current_user.id, delivery_id)
-    response = render(
-        "notifications/index.html",
-        "notifications/_item.html",
+    unread = inbox.unread_count(current_user.id, cooperation_id)
+    listing = inbox.Page([], _page_number(), False, unread, cooperation_id)
+    form = FeedFilterForm(formdata=None)
+    response = _listing_page(
+        listing,
+        form,
+        fragment="notifications/_marked.html",
         item=item,
-        listing=inbox.Page([], _page_number(), False),
-        action_form=ActionForm(),
+        focus_after_swap=True,
+        status_message=_("Als gelesen markiert: %(s)s", s=item.sentence if item else ""),
     )
     return _changed(response)
 
 
 @bp.post("/alle-gelesen")
 def mark_all_read() -> Response:
-    """Mark every notification read; htmx gets the list again."""
-    count = inbox.mark_all_read(current_user.id)
+    """Mark every entry read (of the filtered cooperation, if any); htmx gets the list."""
+    cooperation_id = _posted_cooperation()
+    count = inbox.mark_all_read(current_user.id, cooperation_id)
     db.session.commit()
+    message = ngettext(
+        "%(num)d Benachrichtigung als gelesen markiert.",
+        "%(num)d Benachrichtigungen als gelesen markiert.",
+        count,
+    )
     if not htmx:
-        flash(_("%(n)d Benachrichtigungen als gelesen markiert.", n=count), "success")
-        return redirect(url_for("notifications.index", seite=_page_number()))
-    response = render(
-        "notifications/index.html",
-        "notifications/_list.html",
-        listing=inbox.page_of(current_user.id, _page_number()),
-        action_form=ActionForm(),
+        flash(message, "success")
+        return redirect(
+            url_for("notifications.index", seite=_page_number(), kooperation=cooperation_id)
+        )
+    listing = inbox.page_of(current_user.id, _page_number(), cooperation_id)
+    response = _listing_page(
+        listing,
+        FeedFilterForm(formdata=None),
+        fragment="notifications/_list.html",
+        status_message=message,
+        focus_after_swap=True,
     )
     return _changed(response)
 

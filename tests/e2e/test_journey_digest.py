@@ -197,7 +197,8 @@ def test_partner_follows_the_mail_then_gets_one_daily_digest(
     audited_page.axe()
 
     # To the settings through the bell and the list; status changes → daily Sammel-E-Mail.
-    page.locator("#glocke").click()
+    page.locator("#glocke summary").click()
+    page.locator("#glocke").get_by_role("link", name="Alle Benachrichtigungen").click()
     page.wait_for_url("**/benachrichtigungen/")
     expect(page.get_by_role("main")).to_contain_text("Zweckvereinbarung unterzeichnen")
     audited_page.axe()

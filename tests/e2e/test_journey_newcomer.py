@@ -154,7 +154,7 @@ def test_newcomer_checks_finds_asks_and_shares_costs_from_the_join_date(
     requests.get_by_role("link", name="Ottweiler").click()
     lead.page.wait_for_url(re.compile(r"/beitrittsanfragen/\d+$"))
     lead.axe()
-    expect(lead.page.get_by_text("ab März mit Ihnen gemeinsam")).to_be_visible()
+    expect(lead.page.get_by_role("main").get_by_text("ab März mit Ihnen gemeinsam")).to_be_visible()
     lead.page.get_by_label("Beitritt am").fill(JOIN.isoformat())
     lead.page.get_by_label("Gremienbeschluss vom").fill("2026-02-12")
     lead.page.get_by_role("button", name="Beitritt annehmen").click()
@@ -189,7 +189,11 @@ def test_newcomer_checks_finds_asks_and_shares_costs_from_the_join_date(
 
     # 6. The newcomer sees the answer in its bell list and its share only from the join date.
     newcomer.goto("/benachrichtigungen/")
-    expect(page.get_by_text("wurde angenommen: Beitritt am 01.03.2026")).to_be_visible()
+    expect(
+        page.get_by_role("main").get_by_role(
+            "link", name="hat die Beitrittsanfrage von Ottweiler angenommen, Beitritt am 01.03.2026"
+        )
+    ).to_be_visible()
     newcomer.goto(f"/kooperationen/{coop_id}/kosten/{before}")
     expect(page.locator(f'[data-anteil="{OTTWEILER}"]')).to_have_count(0)
     expect(page.locator("#anteile-summe")).to_have_text("12.345,67\u00a0€")

@@ -21,33 +21,97 @@ def inbox(make_municipality, make_user, make_cooperation) -> dict[str, Any]:  # 
     town = make_municipality(name="Merchweiler")
     user = make_user(town, email="lea@merchweiler.de", name="Lea Leitung")
     coop = make_cooperation(user, title="Gemeinsames Standesamt", roles={})
-    other = make_user(town)
-    make_cooperation(other, title="Andere Kooperation", roles={user: Role.MEMBER})
+    other = make_user(town, name="Karl Schneider")
+    andere = make_cooperation(other, title="Andere Kooperation", roles={user: Role.MEMBER})
     first = deliver(
-        user, coop.id, payload={"title": "Satzung", "old": "geplant", "new": "erledigt"}
+        user,
+        coop.id,
+        payload={"title": "Satzung", "old": "geplant", "new": "erledigt"},
+        actor=other,
     )
     second = deliver(
-        user, coop.id, payload={"title": "Vertrag", "old": "geplant", "new": "in_arbeit"}
+        user,
+        coop.id,
+        payload={"title": "Vertrag", "old": "geplant", "new": "in_arbeit"},
+        actor=other,
     )
-    return {"user": user, "coop": coop, "first": first.id, "second": second.id}
+    return {
+        "user": user,
+        "coop": coop,
+        "andere": andere,
+        "other": other,
+        "first": first.id,
+        "second": second.id,
+    }
 
 
-def test_mark_read_inline_updates_the_bell(audited_page: AuditedPage, inbox: dict) -> None:
+def test_bell_preview_filter_and_mark_read_in_place(audited_page: AuditedPage, inbox: dict) -> None:
     page = audited_page.page
+    for i in range(5):  # seven in all: the bell shows the newest five
+        deliver(
+            inbox["user"],
+            inbox["andere"].id,
+            payload={"title": f"Etappe {i}", "old": "geplant", "new": "erledigt"},
+            actor=inbox["other"],
+        )
     log_in(audited_page, inbox["user"].email)
-    bell = page.get_by_role("link", name="Benachrichtigungen, 2 ungelesen")
-    expect(bell).to_be_visible()
-    bell.click()
+
+    # The bell: a disclosure button with the unread count; open, it lists the newest five.
+    bell = page.locator("#glocke")
+    button = bell.locator("summary")
+    expect(button).to_contain_text("Benachrichtigungen")
+    expect(button.locator(".badge")).to_have_text("7")
+    panel = bell.locator(".bell-panel")
+    expect(panel).to_be_hidden()
+    button.click()
+    expect(panel).to_be_visible()
+    entries = panel.locator(".bell-list li")
+    expect(entries).to_have_count(5)
+    expect(entries.first).to_contain_text(
+        "Karl Schneider (Merchweiler) hat den Status des Meilensteins „Etappe 4“"
+    )
+    expect(panel).not_to_contain_text("„Satzung“")  # the oldest is not among the five
+    audited_page.axe()  # with the panel open
+    page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+    expect(button).to_be_focused()
+    page.keyboard.press("Enter")  # the keyboard opens it as well
+    expect(panel).to_be_visible()
+    panel.get_by_role("link", name="Alle Benachrichtigungen").click()
     page.wait_for_url("**/benachrichtigungen/")
+    expect(page.locator(".feed-item")).to_have_count(7)
     audited_page.axe()
     documents = len(audited_page.documents)
 
+    # The filter: one cooperation, swapped in place (the address says which).
+    page.get_by_label("Kooperation").select_option(label="Gemeinsames Standesamt")
+    page.get_by_role("button", name="Anzeigen").click()
+    expect(page.locator(".feed-item")).to_have_count(2)
+    page.wait_for_url(f"**/benachrichtigungen/?kooperation={inbox['coop'].id}")
+    expect(page.locator("#feed-summary")).to_contain_text("2 ungelesen")
+    audited_page.axe()
+
+    # Mark one read: the entry, the count, the status line and the bell change in place.
     row = page.locator(f"#benachrichtigung-{inbox['second']}")
-    expect(row).to_contain_text("geplant → in Arbeit")
+    expect(row).to_contain_text("von „geplant“ auf „in Arbeit“ geändert")
+    expect(row.locator(".feed-marker")).to_have_text("ungelesen")
     row.get_by_role("button", name="Als gelesen markieren").click()
     expect(row.get_by_role("button")).to_have_count(0)
-    expect(page.get_by_role("link", name="Benachrichtigungen, 1 ungelesen")).to_be_visible()
-    assert len(audited_page.documents) == documents  # swapped in place, no reload
+    expect(row.locator(".feed-marker")).to_have_count(0)
+    expect(row.get_by_role("link")).to_be_focused()
+    expect(page.get_by_role("status")).to_contain_text("Als gelesen markiert: Karl Schneider")
+    expect(page.locator("#feed-summary")).to_contain_text("1 ungelesen")
+    expect(page.locator("#glocke summary .badge")).to_have_text("6")
+    audited_page.axe()
+
+    # And the rest of this cooperation at once.
+    page.get_by_role("button", name="Alle als gelesen markieren").click()
+    expect(page.locator(".flash-success")).to_contain_text(
+        "1 Benachrichtigung als gelesen markiert."
+    )
+    expect(page.locator("#benachrichtigungen .feed-unread")).to_have_count(0)
+    expect(page.locator("#glocke summary .badge")).to_have_text("5")  # the other cooperation's
+    assert len(audited_page.documents) == documents  # all of it without a page load
     audited_page.axe()
 
 
@@ -55,11 +119,23 @@ def test_without_javascript_plain_forms_work(open_page, inbox: dict) -> None:  #
     audited = open_page(java_script_enabled=False)
     page = audited.page
     log_in(audited, inbox["user"].email)
-    audited.goto("/benachrichtigungen/")
+    page.locator("#glocke summary").click()  # <details> opens without JavaScript
+    page.locator("#glocke").get_by_role("link", name="Alle Benachrichtigungen").click()
+    page.wait_for_url("**/benachrichtigungen/")
+    audited.axe()
+    page.get_by_label("Kooperation").select_option(label="Gemeinsames Standesamt")
+    page.get_by_role("button", name="Anzeigen").click()
+    page.wait_for_url(f"**/benachrichtigungen/?kooperation={inbox['coop'].id}")
+    audited.axe()
+    row = page.locator(f"#benachrichtigung-{inbox['first']}")
+    row.get_by_role("button", name="Als gelesen markieren").click()
+    page.wait_for_url(f"**/benachrichtigungen/?seite=1&kooperation={inbox['coop'].id}")
+    expect(page.locator(f"#benachrichtigung-{inbox['first']} .feed-marker")).to_have_count(0)
+    audited.axe()
     page.get_by_role("button", name="Alle als gelesen markieren").click()
-    page.wait_for_url("**/benachrichtigungen/?seite=1")
-    expect(page.locator(".flash-success")).to_contain_text("2 Benachrichtigungen")
-    expect(page.get_by_role("link", name="Benachrichtigungen", exact=True)).to_be_visible()
+    page.wait_for_url("**/benachrichtigungen/?seite=1&kooperation=*")
+    expect(page.locator(".flash-success")).to_contain_text("1 Benachrichtigung als gelesen")
+    expect(page.locator("#glocke summary .badge")).to_have_count(0)
     audited.axe()
 
     audited.goto("/benachrichtigungen/einstellungen")

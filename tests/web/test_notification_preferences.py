@@ -112,7 +112,7 @@ def test_anonymous_is_sent_to_login(client) -> None:  # noqa: ANN001
 
 def test_page_shows_a_fieldset_per_event_type(setup, login_as) -> None:  # noqa: ANN001
     body = login_as(setup["user"]).get(PAGE).get_data(as_text=True)
-    assert body.count("<fieldset>") == len(EventType) + 1  # + digest days
+    assert body.count("<fieldset") == len(EventType) + 1  # + digest days
     assert "Status eines Meilensteins geändert</legend>" in body
     assert f'name="modus-{STATUS}" value="default" checked' in body
     assert 'name="digest_days" type="checkbox" value="1"' in body

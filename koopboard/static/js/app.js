@@ -12,7 +12,9 @@
   // and 409 the current values after a conflicting edit.
   document.body.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
-    var retargeted = status === 400 && event.detail.xhr.getResponseHeader("HX-Retarget");
+    // A 4xx the server retargeted (a failed CSRF check, a notification that is gone) is
+    // meant to be shown where it says.
+    var retargeted = status >= 400 && status < 500 && event.detail.xhr.getResponseHeader("HX-Retarget");
     if (status === 422 || status === 409 || retargeted) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
@@ -34,5 +36,26 @@
         region.replaceChildren.apply(region, nodes);
       }, 150);
     });
+  });
+})();
+// The bell's disclosure (<details>): Escape closes it and returns focus to its button, a
+// click elsewhere closes it. Without JavaScript it opens and closes by its button alone.
+(function () {
+  "use strict";
+  function openBell() {
+    return document.querySelector("details.bell[open]");
+  }
+  document.addEventListener("keydown", function (event) {
+    var bell = openBell();
+    if (event.key === "Escape" && bell) {
+      bell.open = false;
+      bell.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var bell = openBell();
+    if (bell && !bell.contains(event.target)) {
+      bell.open = false;
+    }
   });
 })();
