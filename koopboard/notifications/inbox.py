@@ -346,6 +346,21 @@ def _with_actor(kind: str, p: dict, a: str, t: str, k: str) -> str | None:  # no
             u=p.get("user", ""),
             r=quote(_role(p.get("role"))),
         )
+    if kind == EventType.INVITATION_OFFERED:
+        return _(
+            "%(a)s hat Sie als %(r)s für die Kommune %(k)s in die Kooperation eingeladen",
+            a=a,
+            r=quote(_role(p.get("role"))),
+            k=p.get("for_municipality", ""),
+        )
+    if kind == EventType.INVITATION_ACCOUNT:
+        return _(
+            "%(a)s hat auf Einladung von %(i)s ein Konto für Ihre Kommune angelegt und hat in "
+            "der Kooperation die Rolle %(r)s",
+            a=a,
+            i=p.get("inviter", ""),
+            r=quote(_role(p.get("role"))),
+        )
     if kind == EventType.JOIN_REQUEST:
         return _join_request(p, a, p.get("municipality", ""))
     if kind == EventType.DIRECTORY_CONTACT:

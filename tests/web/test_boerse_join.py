@@ -217,7 +217,7 @@ def test_the_lead_accepts_and_the_requesting_municipality_hears_it(
     client.post("/abmelden")
     login_as(world["colleague"])
     inbox = client.get("/benachrichtigungen/").get_data(as_text=True)
-    assert "wurde angenommen" in inbox
+    assert "hat die Beitrittsanfrage von Ottweiler angenommen, Beitritt am 01.03.2026" in inbox
     # Everything is in the cooperation's history.
     steps = db.session.scalars(
         select(HistoryEntry.new_value).where(

@@ -587,7 +587,8 @@ def test_the_offer_is_in_the_bell_without_a_role(app: Flask, world: World) -> No
     assert [d.user_id for d in deliveries] == [world.illingen_user.id]
     listing = main_text(body(signed_in(app, world.illingen_user).get("/benachrichtigungen/")))
     assert "Einladung in eine Kooperation" in listing
-    assert "lädt Sie in die Kooperation ein" in listing
+    assert "Lea Leitung (Merchweiler) hat Sie als „" in listing  # the feed names who
+    assert "für die Kommune Illingen in die Kooperation eingeladen" in listing
 
 
 def test_an_expired_invitation_is_refused(app: Flask, world: World, mailbox: Mailbox) -> None:

@@ -513,3 +513,39 @@ def test_htmx_after_the_session_ended_goes_to_the_login_page(client, world) -> N
     response = client.get(f"{LIST}?kooperation={world['coop'].id}", headers=HX)
     assert response.status_code == 204
     assert response.headers["HX-Redirect"].startswith("/anmelden")
+
+
+PAYLOADS = {
+    "milestone.created": {"title": "Satzung", "due_date": "2026-03-01"},
+    "milestone.status_changed": {"title": "Satzung", "old": "geplant", "new": "erledigt"},
+    "milestone.due_date_changed": {"title": "Satzung", "old": "2026-03-01", "new": "2026-04-01"},
+    "milestone.due_soon": {"title": "Satzung", "due_date": "2026-03-01"},
+    "milestone.overdue": {"title": "Satzung", "due_date": "2026-03-01"},
+    "cost.submitted": {"title": "Lizenz", "amount": "12345.67"},
+    "cost.approved": {"title": "Lizenz", "amount": "12345.67"},
+    "cost.rejected": {"title": "Lizenz", "amount": "12345.67", "reason": "Beleg fehlt"},
+    "payment.booked": {"municipality": "Illingen", "amount": "8000.00", "year": 2026},
+    "partner.joined": {"municipality": "Illingen", "joined_on": "2026-03-01"},
+    "partner.left": {"municipality": "Illingen", "left_on": "2026-06-30"},
+    "role.granted": {"user": "Nina Neu", "user_id": 1, "role": "member"},
+    "join_request": {"municipality": "Ottweiler", "step": "accepted", "joined_on": "2026-03-01"},
+    "directory.contact": {"sender": "Hanna Roth", "email": "h@o.example", "message": "Hallo"},
+    "invitation.offered": {"role": "treasurer", "for_municipality": "Illingen"},
+    "invitation.account": {"inviter": "Lea Leitung", "role": "member"},
+}
+
+
+@pytest.mark.parametrize("event_type", [e.value for e in EventType])
+def test_every_event_type_reads_as_who_did_what(app, event_type: str) -> None:  # noqa: ANN001
+    from koopboard.notifications.inbox import sentence
+
+    event = NotificationEvent(event_type=event_type, payload=PAYLOADS[event_type])
+    text = sentence(event, "Petra Lehnert (Merchweiler)")
+    if event_type in ("milestone.due_soon", "milestone.overdue"):  # nobody's doing
+        assert text.startswith("Der Meilenstein „Satzung“ ist")
+    else:
+        assert text.startswith("Petra Lehnert (Merchweiler) hat "), text
+    assert "None" not in text and "%(" not in text and "{" not in text
+    if "amount" in PAYLOADS[event_type]:
+        assert "€" in text
+    assert sentence(event, None)  # without an actor (a gone account) still says something
