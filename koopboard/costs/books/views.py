@@ -347,7 +347,9 @@ def show_page(
         error=error,
         conflict=conflict,
         changed_by=services.last_change("Cost", cost.id),
-        reversed_cost=db.session.get(Cost, cost.reverses_id) if cost.reverses_id else None,
+        reversed_cost=(
+            books.get_cost(cooperation.id, cost.reverses_id) if cost.reverses_id else None
+        ),
         tie_break=TIE_BREAK_RULE,
         status=status,
     )
