@@ -665,6 +665,7 @@ def test_dashboard_overdue_first_then_next_30_days(world: World, login_as) -> No
     add(world, "Schon erledigt", due_date=date(2025, 6, 1), status="erledigt")
     add(world, "Fremd", cooperation=world.other, responsible=None, due_date=today())
     page = login_as(world.member_b).get("/meilensteine/").get_data(as_text=True)
+    page = page[page.index("<main") :]  # the bell in the header previews titles too
     assert page.index("Längst fällig") < page.index("Heute fällig") < page.index("Bald")
     assert (
         page.index('id="ueberfaellig"') < page.index("Längst fällig") < page.index('id="naechste"')
