@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from koopboard.cooperations.history_labels import history_field, history_value
+from koopboard.cooperations.services import history_names
 from koopboard.domain.notifications import DeliveryMode, EventType
 from koopboard.extensions import db
 from koopboard.i18n import quote
@@ -259,8 +260,11 @@ def _calendar(user: User) -> CalendarRow | None:
     return CalendarRow(row.created_at, row.rotated_at) if row else None
 
 
-def _history_row(entry: HistoryEntry, title: str | None, *, own_record: bool) -> HistoryRow:
-    # The same words as the cooperation's history table (its template filters).
+def _history_row(
+    entry: HistoryEntry, title: str | None, names: dict[tuple[str, str], str], *, own_record: bool
+) -> HistoryRow:
+    # The same words as the cooperation's history table (its template filters, and the
+    # names of the responsible municipality and person instead of their numbers).
     filters = current_app.jinja_env.filters
     about_someone_else = entry.record_type in _PERSON_RECORDS and not own_record
     hidden = _("(Angaben zu einer anderen Person ausgelassen)")
@@ -274,8 +278,10 @@ def _history_row(entry: HistoryEntry, title: str | None, *, own_record: bool) ->
         record=f"{filters['record_type_label'](entry.record_type)} {quote(label)}",
         action=filters["history_action_label"](entry.action),
         field=history_field(entry.record_type, entry.field),
-        old_value=history_value(entry.record_type, entry.field, old),
-        new_value=history_value(entry.record_type, entry.field, new),
+        old_value=names.get((entry.field, old or ""))
+        or history_value(entry.record_type, entry.field, old),
+        new_value=names.get((entry.field, new or ""))
+        or history_value(entry.record_type, entry.field, new),
     )
 
 
@@ -287,10 +293,12 @@ def _history(user: User) -> list[HistoryRow]:
         .where(HistoryEntry.actor_id == user.id)
         .order_by(HistoryEntry.id.desc())
     ).all()
+    names = history_names([entry for entry, _title in rows])
     return [
         _history_row(
             entry,
             title,
+            names,
             own_record=entry.record_type == "User" and entry.record_id == user.id,
         )
         for entry, title in rows
@@ -303,8 +311,8 @@ def _account_history(user: User) -> list[HistoryRow]:
         select(HistoryEntry)
         .where(HistoryEntry.record_type == "User", HistoryEntry.record_id == user.id)
         .order_by(HistoryEntry.id.desc())
-    )
-    return [_history_row(entry, None, own_record=True) for entry in rows]
+    ).all()
+    return [_history_row(entry, None, {}, own_record=True) for entry in rows]
 
 
 def personal_data(user: User) -> PersonalData:

@@ -42,6 +42,7 @@ def lea(app, make_municipality, make_user, make_cooperation):  # noqa: ANN001, A
                 phase="umsetzung",
                 due_date=date(2026, 3, 31),
                 responsible_municipality_id=town.id,
+                responsible_person_id=lea.id,
                 status="geplant",
                 progress_note="",
             ),
@@ -112,6 +113,17 @@ def test_json_download_holds_everything_about_the_person(client, lea) -> None:  
     records = [row["record"] for row in data["history"]]
     assert any("Satzung beschließen" in r for r in records)
     assert any(row["cooperation"] == "Gemeinsames Standesamt" for row in data["history"])
+
+
+def test_the_copy_names_the_responsible_municipality_and_person(client, lea) -> None:  # noqa: ANN001
+    sign_in(client, lea["lea"].id)
+    data = json.loads(client.get("/konto/meine-daten.json").get_data(as_text=True))
+    values = {row["field"]: row["new_value"] for row in data["history"] if row["field"]}
+    assert values["Verantwortliche Person"] == "Lea Leitung"
+    assert values["Verantwortliche Kommune"] == "Merchweiler"
+    page = client.get("/konto/meine-daten").get_data(as_text=True)
+    row = page[page.index("Verantwortliche Person") :].split("</tr>")[0]
+    assert "Lea Leitung" in row and f"<td>{lea['lea'].id}</td>" not in row
 
 
 def test_the_copy_leaves_out_other_people_and_secrets(client, lea) -> None:  # noqa: ANN001
