@@ -109,7 +109,12 @@ class RoleForm(BaseForm):
     """Give a person of a partner municipality a role."""
 
     user_id = ChoiceField(_l("Person"), coerce=int, validators=[InputRequired(CHOOSE)])
-    role = ChoiceField(_l("Rolle"), choices=enum_choices(Role), validators=[DataRequired(CHOOSE)])
+    # No preselection: a role is given on purpose, not by leaving the first entry in place.
+    role = ChoiceField(
+        _l("Rolle"),
+        choices=[PLEASE_CHOOSE, *enum_choices(Role)],
+        validators=[DataRequired(_l("Bitte wählen Sie die Rolle aus."))],
+    )
 
 
 class DeleteForm(BaseForm):

@@ -594,6 +594,26 @@ def test_user_of_a_non_partner_municipality_gets_no_role(
     assert state() == before
 
 
+@pytest.mark.parametrize(("headers", "status"), [({}, 400), (HX, 422)], ids=["plain", "htmx"])
+def test_the_role_form_starts_without_a_role_and_needs_one(
+    town, client, login_as, headers, status
+) -> None:  # noqa: ANN001
+    login_as(town.lead)
+    page = text_of(client.get(roles_url(town)))
+    select = re.search(r'<select[^>]*id="role".*?</select>', page, re.S).group(0)
+    # The first option is shown (and sent) unless the person picks a role.
+    first = re.search(r"^<select[^>]*><option (?:selected )?value=\"\">([^<]*)</option>", select)
+    assert first and first.group(1) == "– bitte wählen –"
+    assert "selected" not in select.replace('<option selected value="">', "")
+    before = state()
+    response = client.post(
+        roles_url(town), headers=headers, data={"user_id": str(town.illingen_user.id), "role": ""}
+    )
+    assert response.status_code == status
+    assert "Bitte wählen Sie die Rolle aus." in field_error(text_of(response), "role")
+    assert state() == before
+
+
 def test_the_last_lead_cannot_be_removed(town, client, login_as) -> None:  # noqa: ANN001
     login_as(town.lead)
     membership_id = db.session.scalar(
