@@ -110,13 +110,20 @@ def _create(municipalities: dict[str, Municipality]) -> None:
     for email, _name, _town, role in USERS[1:]:
         db.session.add(Membership(cooperation=cooperation, user=users[email], role=role))
     db.session.flush()
-    _milestones(cooperation, lead, municipalities)
+    _milestones(cooperation, users, municipalities)
     _costs(cooperation, users, municipalities)
     boerse_demo.load(cooperation, DEMO_PASSWORD)
 
 
-def _milestones(cooperation, lead: User, municipalities: dict[str, Municipality]) -> None:  # noqa: ANN001
-    """A few milestones around today, so the dashboard shows done, overdue and upcoming."""
+def _milestones(
+    cooperation,  # noqa: ANN001
+    users: dict[str, User],
+    municipalities: dict[str, Municipality],
+) -> None:
+    """A few milestones around today, so the dashboard shows done, overdue and upcoming;
+    most name a responsible person of the responsible municipality (Schiffweiler's only
+    demo person observes, so its milestone names none)."""
+    lead = users[USERS[0][0]]
     now = datetime.now(UTC)
     today = now.astimezone(ZoneInfo("Europe/Berlin")).date()
     plan = [
@@ -126,6 +133,7 @@ def _milestones(cooperation, lead: User, municipalities: dict[str, Municipality]
             date(2025, 1, 15),
             "erledigt",
             "Merchweiler",
+            "projektleitung@merchweiler.demo",
         ),
         (
             "Personal- und Raumkonzept beschlossen",
@@ -133,6 +141,7 @@ def _milestones(cooperation, lead: User, municipalities: dict[str, Municipality]
             date(2025, 3, 31),
             "erledigt",
             "Illingen",
+            "kaemmerei@illingen.demo",
         ),
         (
             "Fachverfahren für alle vier Gemeinden migriert",
@@ -140,6 +149,7 @@ def _milestones(cooperation, lead: User, municipalities: dict[str, Municipality]
             today - timedelta(days=5),
             "in_arbeit",
             "Eppelborn",
+            "mitglied@eppelborn.demo",
         ),
         (
             "Trauzimmer in Schiffweiler eingerichtet",
@@ -147,6 +157,7 @@ def _milestones(cooperation, lead: User, municipalities: dict[str, Municipality]
             today + timedelta(days=12),
             "geplant",
             "Schiffweiler",
+            None,
         ),
         (
             "Erster Jahresbericht an die Gemeinderäte",
@@ -154,9 +165,10 @@ def _milestones(cooperation, lead: User, municipalities: dict[str, Municipality]
             today + timedelta(days=60),
             "geplant",
             "Merchweiler",
+            "kaemmerei@merchweiler.demo",
         ),
     ]
-    for title, phase, due, status, town in plan:
+    for title, phase, due, status, town, person in plan:
         create_milestone(
             cooperation,
             MilestoneData(
@@ -166,6 +178,7 @@ def _milestones(cooperation, lead: User, municipalities: dict[str, Municipality]
                 due_date=due,
                 status=status,
                 responsible_municipality_id=municipalities[town].id,
+                responsible_person_id=users[person].id if person else None,
                 progress_note="",
             ),
             by=lead,

@@ -71,3 +71,31 @@ def test_loading_the_demo_mails_nobody_but_fills_the_lists(
     member = db.session.scalar(select(User).where(User.email == USERS[3][0]))
     feed = sign_in(app.test_client(), member.id).get("/benachrichtigungen/")
     assert "Fachverfahren Personenstand, Jahreslizenz" in feed.get_data(as_text=True)
+
+
+def test_demo_milestones_name_a_responsible_person_of_their_municipality(
+    app, make_municipality, mailbox
+) -> None:  # noqa: ANN001
+    from koopboard.demo import USERS
+    from koopboard.models import Milestone, NotificationDelivery, User
+    from tests.web.test_authorization import sign_in
+
+    for name, ags in AGS.items():
+        make_municipality(name, ags, population=POPULATION[name])
+    list(load_demo())
+    named = db.session.scalars(
+        select(Milestone).where(Milestone.responsible_person_id.is_not(None))
+    ).all()
+    assert len(named) >= 3
+    for milestone in named:
+        assert milestone.responsible_person.municipality_id == milestone.responsible_municipality_id
+    pending = select(func.count()).where(NotificationDelivery.status == "pending")
+    assert db.session.scalar(pending) == 0 and mailbox.messages == []
+
+    # Emil Becker (Mitglied, Eppelborn) sees the milestone he is responsible for first.
+    member = db.session.scalar(select(User).where(User.email == USERS[3][0]))
+    page = sign_in(app.test_client(), member.id).get("/meilensteine/").get_data(as_text=True)
+    assert "Eppelborn, Emil Becker" in page
+    assert page.index("Fachverfahren für alle vier Gemeinden migriert") < page.index(
+        "Trauzimmer in Schiffweiler eingerichtet"
+    )
