@@ -94,8 +94,9 @@ format: $(VENV_STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV_STAMP) ## Run every bench/*.py
-	@shopt -s nullglob; for script in bench/*.py; do \
+BENCH ?=
+bench: $(VENV_STAMP) ## Run every bench/bench_*.py (BENCH=pages: only bench/bench_pages.py)
+	@shopt -s nullglob; for script in bench/bench_$(or $(BENCH),*).py; do \
 		echo "== $$script"; PYTHONPATH=$(CURDIR) $(BIN)/python "$$script"; \
 	done
 

@@ -4,19 +4,20 @@
 #                     (`npx playwright install` cannot download a browser on our machines)
 #   docker-compose  - v1, used only as `docker-compose config -q` to validate docker-compose.yml
 #                     (no Docker engine needed)
+#   wrk             - HTTP load generator, used by bench/bench_pages.py (make bench)
 # Installs with apt-get only when running as root on a Debian-like system; otherwise it prints
 # what is missing and carries on: the tests that need a missing tool skip with a reason
 # (except under CI=true, where they fail).
 set -euo pipefail
 
-declare -A package_for=([chromium]=chromium [docker-compose]=docker-compose)
+declare -A package_for=([chromium]=chromium [docker-compose]=docker-compose [wrk]=wrk)
 missing=()
-for tool in chromium docker-compose; do
+for tool in chromium docker-compose wrk; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("${package_for[$tool]}")
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "setup-system: chromium and docker-compose present."
+    echo "setup-system: chromium, docker-compose and wrk present."
     exit 0
 fi
 

@@ -57,9 +57,13 @@ def amount_of(n: int) -> Decimal:
     return Decimal(1000 + n) + Decimal("0.37")
 
 
-def build_books(costs: int, prefix: str, *, year: int = YEAR) -> Books:
-    """A cooperation of 20 partners with ``costs`` approved costs; ``prefix``: 2 AGS digits."""
-    towns = [
+def build_books(
+    costs: int, prefix: str, *, year: int = YEAR, towns: list[Municipality] | None = None
+) -> Books:
+    """A cooperation of 20 partners with ``costs`` approved costs; ``prefix``: 2 AGS digits
+    of the 20 new municipalities, or ``towns``: 20 existing ones (the register's)."""
+    new_towns = towns is None
+    towns = towns or [
         Municipality(
             ags=f"{prefix}{i:06d}",
             name=f"Ort {prefix}-{i:02d}",
@@ -72,11 +76,13 @@ def build_books(costs: int, prefix: str, *, year: int = YEAR) -> Books:
         )
         for i in range(PARTNERS)
     ]
+    if len(towns) != PARTNERS:
+        raise ValueError(f"build_books needs {PARTNERS} municipalities, got {len(towns)}")
     # "x" is no valid hash: nobody can sign in as these bench users.
     lead = User(email=f"lead{prefix}@example.org", name="Lead", password_hash="x")  # nosec B106
     treasurer = User(email=f"kasse{prefix}@example.org", name="Kasse", password_hash="x")  # nosec B106
     lead.municipality = treasurer.municipality = towns[0]
-    db.session.add_all([*towns, lead, treasurer])
+    db.session.add_all([*(towns if new_towns else []), lead, treasurer])
     db.session.flush()
     start = date(year - 1, 1, 1)
     coop = create_cooperation(
