@@ -401,7 +401,9 @@ def lead_municipality_only(cooperation: Cooperation) -> str:
 
 
 def announce_role(membership: Membership, *, by: User | None = None) -> None:
-    """Tell everyone with a role (the member included, not the actor) who got which role."""
+    """Tell everyone with a role (the member included, not the actor) who got which role.
+    ``by`` the member themselves: they accepted an invitation (the feed and the mail say so)."""
+    extra = {"accepted": True} if by is not None and by.id == membership.user_id else {}
     _event(
         membership.cooperation,
         EventType.ROLE_GRANTED,
@@ -411,6 +413,7 @@ def announce_role(membership: Membership, *, by: User | None = None) -> None:
         user=membership.user.name,
         user_id=membership.user_id,
         role=membership.role.value,
+        **extra,
     )
 
 

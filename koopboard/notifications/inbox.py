@@ -30,7 +30,7 @@ from koopboard.models import (
     User,
 )
 from koopboard.models.types import utcnow
-from koopboard.notifications.delivery.rendering import content_deleted
+from koopboard.notifications.delivery.rendering import content_deleted, took_role_themselves
 from koopboard.notifications.delivery.rendering import describe as mail_sentence
 
 PAGE_SIZE = 20
@@ -265,6 +265,8 @@ def sentence(event: NotificationEvent, who: str | None) -> str:
     if event.content_deleted_at is not None:  # past the retention period: no content left
         return content_deleted()
     p = event.payload or {}
+    if took_role_themselves(event):
+        p = {**p, "accepted": True}
     kind = event.event_type
     t = quote(p.get("title", ""))
     k = quote(p.get("municipality", ""))
@@ -338,6 +340,12 @@ def _with_actor(kind: str, p: dict, a: str, t: str, k: str) -> str | None:  # no
             a=a,
             k=k,
             d=_date(p.get("left_on")),
+        )
+    if kind == EventType.ROLE_GRANTED and p.get("accepted"):  # the person took it themselves
+        return _(
+            "%(a)s hat die Einladung angenommen und hat jetzt die Rolle %(r)s",
+            a=a,
+            r=quote(_role(p.get("role"))),
         )
     if kind == EventType.ROLE_GRANTED:
         return _(
@@ -427,6 +435,12 @@ def _without_actor(event: NotificationEvent, kind: str, p: dict, t: str, k: str)
             "Die Kommune %(k)s ist zum %(d)s aus der Kooperation ausgetreten",
             k=k,
             d=_date(p.get("left_on")),
+        )
+    if kind == EventType.ROLE_GRANTED and p.get("accepted"):
+        return _(
+            "%(u)s hat die Einladung angenommen und hat jetzt die Rolle %(r)s",
+            u=p.get("user", ""),
+            r=quote(_role(p.get("role"))),
         )
     if kind == EventType.ROLE_GRANTED:
         return _(

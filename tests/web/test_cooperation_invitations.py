@@ -207,6 +207,32 @@ def test_a_new_address_creates_its_account_in_the_partner_municipality_and_lands
         assert app.test_client().get(other).status_code == 400, other
 
 
+def test_the_inviter_reads_that_the_person_accepted_the_invitation(
+    app: Flask, world: World, mailbox: Mailbox
+) -> None:
+    lead = signed_in(app, world.lead)
+    invite(lead, world, "nina@illingen.example")
+    assert (
+        new_account(app.test_client(), link_of(mailbox, "nina@illingen.example")).status_code == 302
+    )
+    relay()
+    (told,) = [m for m in mailbox.to("lea@merchweiler.example") if "Rolle" in m["Subject"]]
+    assert (
+        "Nina Neu hat die Einladung angenommen und hat in der Kooperation jetzt die Rolle "
+        "„Kämmerei“." in " ".join(mail_text(told).split())
+    )
+    feed = main_text(body(lead.get("/benachrichtigungen/")))
+    assert (
+        "Nina Neu (Illingen) hat die Einladung angenommen und hat jetzt die Rolle „Kämmerei“"
+        in feed
+    )
+    assert "hat Nina Neu die Rolle" not in feed  # she is not her own grantor
+    with lead.session_transaction() as session:
+        session["locale"] = "en"
+    english = main_text(body(lead.get("/benachrichtigungen/")))
+    assert "Nina Neu (Illingen) accepted the invitation and now has the role “Treasury”" in english
+
+
 def test_a_wrong_password_or_name_keeps_the_link(
     app: Flask, world: World, mailbox: Mailbox
 ) -> None:

@@ -78,6 +78,15 @@ def _status(value: str | None) -> str:
         return value or ""
 
 
+def took_role_themselves(event: NotificationEvent) -> bool:
+    """A role grant whose actor is its grantee: the person accepted an invitation (events
+    from before the payload said so are recognised by the actor)."""
+    p = event.payload or {}
+    return event.event_type == EventType.ROLE_GRANTED.value and bool(
+        p.get("accepted") or (event.actor_id is not None and p.get("user_id") == event.actor_id)
+    )
+
+
 def content_deleted() -> str:
     """What an event says once the retention run removed its content."""
     return _("Inhalt nach Ablauf der Aufbewahrungsfrist gelöscht.")
@@ -88,6 +97,8 @@ def describe(event: NotificationEvent) -> str:
     if event.content_deleted_at is not None:
         return content_deleted()
     p = event.payload or {}
+    if took_role_themselves(event):
+        p = {**p, "accepted": True}
     title = p.get("title", "")
     kind = event.event_type
     if kind == EventType.MILESTONE_STATUS_CHANGED:
@@ -159,6 +170,13 @@ def describe(event: NotificationEvent) -> str:
             e=p.get("email", ""),
             i=p.get("inviter", ""),
             m=p.get("for_municipality", ""),
+            r=_role(p.get("role")),
+        )
+    if kind == EventType.ROLE_GRANTED and p.get("accepted"):
+        return _(
+            "%(u)s hat die Einladung angenommen und hat in der Kooperation jetzt die Rolle "
+            "„%(r)s“.",
+            u=person(p.get("user", "")),
             r=_role(p.get("role")),
         )
     if kind == EventType.ROLE_GRANTED:
