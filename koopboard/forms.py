@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+from wtforms.widgets import Select
 
 from koopboard.domain.catalog import LabelledEnum
 
@@ -38,8 +40,23 @@ class GermanDateField(DateField):
             raise ValueError(str(DATE)) from exc
 
 
+class FastSelect(Select):
+    """wtforms' select with the same markup, each plain option written directly: a select
+    of the register's ~400 Kreise cost milliseconds through ``html_params`` per option."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs) -> Markup:  # noqa: ANN001, ANN003
+        if choice.render_kw or kwargs or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        selected = "selected " if choice.selected else ""  # html_params' order
+        label = escape(choice.label or choice.value)
+        return Markup(f'<option {selected}value="{escape(choice.value)}">{label}</option>')
+
+
 class ChoiceField(SelectField):
     """A select whose "not in the list" message is ours (German, like the others)."""
+
+    widget = FastSelect()
 
     def pre_validate(self, form: FlaskForm) -> None:
         try:

@@ -12,11 +12,13 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     Float,
     Integer,
+    Numeric,
     String,
     and_,
     cast,
@@ -130,6 +132,20 @@ def _sqlite_math(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.create_function(name, 1, fn, deterministic=True)
 
 
+def within_box(lat_col: Any, lon_col: Any, origin: Point, radius_km: float) -> tuple[Any, Any]:
+    """The bounding box around ``origin`` as conditions on the stored NUMERIC coordinates
+    (compared as NUMERIC, not cast, so the coordinate indexes answer them)."""
+    box = bounding_box(origin, radius_km)
+
+    def bound(value: float) -> Any:
+        return literal(Decimal(repr(value)), Numeric())
+
+    return (
+        lat_col.between(bound(box.min_lat), bound(box.max_lat)),
+        lon_col.between(bound(box.min_lon), bound(box.max_lon)),
+    )
+
+
 def distance_sql(lat_col: Any, lon_col: Any, origin: Point) -> Any:
     """Great-circle km from ``origin`` in SQL: the haversine of ``domain.geo`` term by term."""
     lat = cast(lat_col, Float)
@@ -154,9 +170,15 @@ def _active_partner(today: date) -> Any:
     return or_(CooperationPartner.left_on.is_(None), CooperationPartner.left_on > today)
 
 
-def entries_query(visibilities: tuple[Visibility, ...], today: date) -> Any:
-    """Every visible entry with the columns the filters and the result rows need."""
+def entries_query(
+    visibilities: tuple[Visibility, ...], today: date, *, with_vector: bool = False
+) -> Any:
+    """Every visible entry with the columns the filters and the result rows need.
+
+    ``with_vector`` (PostgreSQL) adds each entry's stored tsvector as ``vector`` for the
+    text search; the result rows never select it."""
     lead = Municipality.__table__.alias("lead")
+    vectors = with_vector and _is_postgresql()
     cooperations = (
         select(
             literal(KIND_COOPERATION).label("kind"),
@@ -184,6 +206,7 @@ def entries_query(visibilities: tuple[Visibility, ...], today: date) -> Any:
             lead.c.breitengrad.label("lat"),
             lead.c.laengengrad.label("lon"),
             literal("").label("names"),
+            *([CooperationListing.search_vector.label("vector")] if vectors else []),
         )
         .join(CooperationListing, CooperationListing.cooperation_id == Cooperation.id)
         .join(lead, lead.c.id == Cooperation.lead_municipality_id)
@@ -211,6 +234,7 @@ def entries_query(visibilities: tuple[Visibility, ...], today: date) -> Any:
         RegisterAssociation.breitengrad.label("lat"),
         RegisterAssociation.laengengrad.label("lon"),
         RegisterAssociation.member_names.label("names"),
+        *([RegisterAssociation.search_vector.label("vector")] if vectors else []),
     )
     return union_all(cooperations, register).subquery("entries")
 
@@ -235,7 +259,9 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def search(filters: Filters, *, signed_in: bool, today: date) -> SearchResult:
     """One page of matching entries, their total, and distances from ``filters.origin``."""
-    entries = entries_query(Visibility.visible_to(signed_in=signed_in), today)
+    text = " ".join(_WORD.findall(filters.text))[:200]
+    stored = bool(text) and _is_postgresql()  # the stored tsvectors of migration 0018
+    entries = entries_query(Visibility.visible_to(signed_in=signed_in), today, with_vector=stored)
     c = entries.c
     conditions: list[Any] = []
     if filters.kind in (KIND_COOPERATION, KIND_REGISTER):
@@ -256,34 +282,27 @@ def search(filters: Filters, *, signed_in: bool, today: date) -> SearchResult:
     distance = distance_sql(c.lat, c.lon, origin) if origin else None
     by_distance = bool(origin and filters.radius_km)
     if by_distance:
-        box = bounding_box(origin, filters.radius_km)
-        conditions += [
-            cast(c.lat, Float).between(box.min_lat, box.max_lat),
-            cast(c.lon, Float).between(box.min_lon, box.max_lon),
-            distance <= filters.radius_km,
-        ]
+        conditions += [*within_box(c.lat, c.lon, origin, filters.radius_km)]
+        conditions.append(distance <= filters.radius_km)
 
     source: Any = entries
     rank = None
-    text = " ".join(_WORD.findall(filters.text))[:200]
-    if text:
+    if stored:  # German full-text search on the GIN-indexed vectors, ranked (title first)
+        query = func.websearch_to_tsquery("german", text)
+        conditions.append(c.vector.op("@@")(query))
+        rank = func.ts_rank(c.vector, query)
+    elif text:  # SQLite: every word somewhere in the text, case-insensitive for ASCII
         names = _partner_names_sql(today)
         source = entries.outerjoin(names, names.c.cooperation_id == c.cooperation_id)
         partner_names = func.coalesce(names.c.names, "")
         document = (
             c.title + " " + func.coalesce(c.summary, "") + " " + partner_names + " " + c.names
         )
-        if _is_postgresql():
-            vector = func.to_tsvector("german", document)
-            query = func.websearch_to_tsquery("german", text)
-            conditions.append(vector.op("@@")(query))
-            rank = func.ts_rank(vector, query)
-        else:  # SQLite: every word somewhere in the text, case-insensitive for ASCII
-            lowered = func.lower(document)
-            conditions += [lowered.contains(word.lower(), autoescape=True) for word in text.split()]
+        lowered = func.lower(document)
+        conditions += [lowered.contains(word.lower(), autoescape=True) for word in text.split()]
 
     where = and_(true(), *conditions)
-    columns = [*c]
+    columns = [column for column in c if column.name != "vector"]
     columns.append((distance if distance is not None else null()).label("distance_km"))
     # The total rides along as a window count: one scan of the entries for count and page.
     columns.append(func.count().over().label("total"))

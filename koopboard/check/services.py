@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import Float, and_, cast, func, null, or_, select
+from sqlalchemy import and_, func, null, or_, select
 
 from koopboard.boerse.services import (
     KIND_COOPERATION,
@@ -19,11 +19,12 @@ from koopboard.boerse.services import (
     distance_sql,
     entries_query,
     entry_from_row,
+    within_box,
 )
 from koopboard.domain.catalog import Handlungsfeld
 from koopboard.domain.check import Answers, suggested_fields
 from koopboard.domain.directory import Visibility
-from koopboard.domain.geo import Point, bounding_box
+from koopboard.domain.geo import Point
 from koopboard.extensions import db
 from koopboard.models import CooperationPartner, KoopCheck, Municipality, User
 
@@ -150,12 +151,7 @@ def suggestions(
     distance = None
     if origin is not None:
         distance = distance_sql(c.lat, c.lon, origin)
-        box = bounding_box(origin, NEARBY_KM)
-        within = and_(
-            cast(c.lat, Float).between(box.min_lat, box.max_lat),
-            cast(c.lon, Float).between(box.min_lon, box.max_lon),
-            distance <= NEARBY_KM,
-        )
+        within = and_(*within_box(c.lat, c.lon, origin, NEARBY_KM), distance <= NEARBY_KM)
         near = or_(near, within)
     own = select(CooperationPartner.cooperation_id).where(
         CooperationPartner.municipality_id == municipality.id

@@ -5,8 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, Integer, Numeric, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Boolean,
+    Computed,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from koopboard.domain.directory import JoinRequestStatus, Visibility
 from koopboard.extensions import db
@@ -14,6 +27,12 @@ from koopboard.models.cooperation import Cooperation
 from koopboard.models.municipality import Municipality
 from koopboard.models.types import UTCDateTime, utcnow
 from koopboard.models.user import User
+
+SEARCH_VECTOR = TSVECTOR().with_variant(Text(), "sqlite")
+REGISTER_VECTOR = (
+    "setweight(to_tsvector('german'::regconfig, coalesce(name, '')), 'A') || "
+    "setweight(to_tsvector('german'::regconfig, coalesce(member_names, '')), 'C')"
+)
 
 
 class RegisterAssociation(db.Model):
@@ -25,6 +44,10 @@ class RegisterAssociation(db.Model):
     reads one row per entry."""
 
     __tablename__ = "register_association"
+    __table_args__ = (
+        Index("ix_register_association_coordinates", "breitengrad", "laengengrad"),
+        Index("ix_register_association_search_vector", "search_vector", postgresql_using="gin"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ars: Mapped[str] = mapped_column(String(9), unique=True)
@@ -40,6 +63,11 @@ class RegisterAssociation(db.Model):
     breitengrad: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     laengengrad: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     register_date: Mapped[date] = mapped_column(Date)  # the register's Stand
+    # PostgreSQL: generated from name and member names for the directory's text search
+    # (migration 0018); SQLite: an unused NULL column. Never loaded with the row.
+    search_vector: Mapped[str | None] = deferred(
+        mapped_column(SEARCH_VECTOR, Computed(REGISTER_VECTOR, persisted=True), nullable=True)
+    )
 
     def __str__(self) -> str:
         return f"{self.kind} {self.name}"
@@ -52,6 +80,9 @@ class CooperationListing(db.Model):
     public, not the internal goals, and no row means *intern*."""
 
     __tablename__ = "cooperation_listing"
+    __table_args__ = (
+        Index("ix_cooperation_listing_search_vector", "search_vector", postgresql_using="gin"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cooperation_id: Mapped[int] = mapped_column(
@@ -75,6 +106,9 @@ class CooperationListing(db.Model):
     seeking_kreis: Mapped[str | None] = mapped_column(String(200))
     seeking_radius_km: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # PostgreSQL: title, summary and active partner names as a German tsvector, kept by
+    # the triggers of migration 0018 (never written here); SQLite: an unused NULL column.
+    search_vector: Mapped[str | None] = deferred(mapped_column(SEARCH_VECTOR, nullable=True))
 
     cooperation: Mapped[Cooperation] = relationship(lazy="raise")
 

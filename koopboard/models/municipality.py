@@ -18,6 +18,8 @@ class Municipality(db.Model):
         Index("ix_municipality_name", "name"),
         Index("ix_municipality_postcode", "postcode"),
         Index("ix_municipality_verband", "verband"),
+        Index("ix_municipality_coordinates", "breitengrad", "laengengrad"),  # the Umkreis' box
+        Index("ix_municipality_land_kreis", "land", "kreis"),  # the directory's Land/Kreis pickers
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

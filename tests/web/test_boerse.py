@@ -89,7 +89,13 @@ def world(towns, make_user, make_cooperation):  # noqa: ANN001, ANN201
 
 def titles(body: str) -> set[str]:
     """The entries linked from the result list (not the search field's own value)."""
-    names = ("Gemeinsames Standesamt", "Klärwerk Westrich", "Nordwind", "Münchner IT-Verbund")
+    names = (
+        "Gemeinsames Standesamt",
+        "Standesamt Illtal-Nord",
+        "Klärwerk Westrich",
+        "Nordwind",
+        "Münchner IT-Verbund",
+    )
     found = {name for name in names if f"{name}</a>" in body}
     if "Verwaltungsgemeinschaft Illtal</a>" in body:
         found.add("Illtal")
@@ -263,6 +269,54 @@ def test_free_text_searches_title_summary_and_partner_names(client, login_as, wo
     by_partner = client.get("/kooperationsboerse?q=Illingen").get_data(as_text=True)
     assert titles(by_partner) == {"Gemeinsames Standesamt", "Illtal"}
     assert titles(client.get("/kooperationsboerse?q=Nordwind").get_data(as_text=True)) == set()
+
+
+def test_the_text_search_follows_renames_partners_and_summaries(
+    client, login_as, world, towns
+) -> None:  # noqa: ANN001
+    """PostgreSQL keeps a stored tsvector per entry (migration 0018's triggers): every change
+    that the search reads is found at once, on SQLite the per-row fallback reads it anyway."""
+    from koopboard.cooperations.services import add_partner, update_partner
+    from koopboard.models import CooperationPartner
+
+    login_as(world["outsider"])
+    standesamt = world["coops"]["public"]
+    assert titles(client.get("/kooperationsboerse?q=Ottweiler").get_data(as_text=True)) == set()
+    add_partner(standesamt, ags="10043115", joined_on=date(2025, 6, 1), council_resolution_on=None)
+    db.session.commit()
+    assert titles(client.get("/kooperationsboerse?q=Ottweiler").get_data(as_text=True)) == {
+        "Gemeinsames Standesamt"
+    }
+    partner = db.session.scalar(
+        select(CooperationPartner).where(
+            CooperationPartner.cooperation_id == standesamt.id,
+            CooperationPartner.municipality_id == towns["ottweiler"].id,
+        )
+    )
+    update_partner(
+        partner, joined_on=date(2025, 6, 1), left_on=date(2025, 12, 31), council_resolution_on=None
+    )
+    db.session.commit()
+    assert titles(client.get("/kooperationsboerse?q=Ottweiler").get_data(as_text=True)) == set()
+
+    standesamt.title = "Standesamt Illtal-Nord"
+    db.session.commit()
+    assert titles(client.get("/kooperationsboerse?q=Nord").get_data(as_text=True)) == {
+        "Standesamt Illtal-Nord"
+    }
+    renamed = titles(client.get("/kooperationsboerse?q=Standesamt").get_data(as_text=True))
+    assert renamed == {"Standesamt Illtal-Nord"}  # not under its old title any more
+
+    publish(standesamt, "oeffentlich", summary="Trauungen im Schloss.")
+    assert titles(client.get("/kooperationsboerse?q=Trauungen").get_data(as_text=True)) == {
+        "Standesamt Illtal-Nord"
+    }
+
+    towns["illingen"].name = "Illingen (Saar)"
+    db.session.commit()
+    assert "Standesamt Illtal-Nord" in titles(
+        client.get("/kooperationsboerse?q=Saar").get_data(as_text=True)
+    )
 
 
 def test_german_stemming_on_postgresql(client, login_as, world) -> None:  # noqa: ANN001
