@@ -31,3 +31,17 @@ def send_invitation_mail(invitation_id: int, link: str) -> None:
     from koopboard.cooperations.invitations.mails import send_invitation_mail as send
 
     send(invitation_id, link)
+
+
+@shared_task(
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_withdrawal_mail(invitation_id: int) -> None:
+    """Tell an address without an account that its invitation was withdrawn."""
+    from koopboard.cooperations.invitations.mails import send_withdrawal_mail as send
+
+    send(invitation_id)

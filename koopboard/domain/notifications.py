@@ -26,6 +26,8 @@ class EventType(LabelledEnum):
     DIRECTORY_CONTACT = "directory.contact"
     INVITATION_OFFERED = "invitation.offered"  # to an account holder invited with a role
     INVITATION_ACCOUNT = "invitation.account"  # to a municipality's users: a new account
+    INVITATION_DECLINED = "invitation.declined"  # to the inviter
+    INVITATION_WITHDRAWN = "invitation.withdrawn"  # to the invited account holder
 
     @classmethod
     def _labels(cls) -> dict:
@@ -46,6 +48,8 @@ class EventType(LabelledEnum):
             cls.DIRECTORY_CONTACT: N_("Nachricht aus der Kooperationsbörse"),
             cls.INVITATION_OFFERED: N_("Einladung in eine Kooperation"),
             cls.INVITATION_ACCOUNT: N_("Neues Konto in Ihrer Kommune"),
+            cls.INVITATION_DECLINED: N_("Einladung abgelehnt"),
+            cls.INVITATION_WITHDRAWN: N_("Einladung zurückgezogen"),
         }
 
 
@@ -58,6 +62,8 @@ PERSONAL_EVENT_TYPES = frozenset(
         EventType.DIRECTORY_CONTACT.value,
         EventType.INVITATION_OFFERED.value,
         EventType.INVITATION_ACCOUNT.value,
+        EventType.INVITATION_DECLINED.value,
+        EventType.INVITATION_WITHDRAWN.value,
     }
 )
 
@@ -114,6 +120,8 @@ GROUP_OF: dict[EventType, EventGroup] = {
     # Invitations reach people mostly without a role here: for them they come at once.
     EventType.INVITATION_OFFERED: EventGroup.PARTNERS,
     EventType.INVITATION_ACCOUNT: EventGroup.PARTNERS,
+    EventType.INVITATION_DECLINED: EventGroup.PARTNERS,
+    EventType.INVITATION_WITHDRAWN: EventGroup.PARTNERS,
     EventType.JOIN_REQUEST: EventGroup.REQUESTS,
     EventType.DIRECTORY_CONTACT: EventGroup.REQUESTS,
 }

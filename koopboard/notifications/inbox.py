@@ -361,6 +361,13 @@ def _with_actor(kind: str, p: dict, a: str, t: str, k: str) -> str | None:  # no
             r=quote(_role(p.get("role"))),
             k=p.get("for_municipality", ""),
         )
+    if kind == EventType.INVITATION_WITHDRAWN:
+        return _(
+            "%(a)s hat die Einladung als %(r)s für die Kommune %(k)s zurückgezogen",
+            a=a,
+            r=quote(_role(p.get("role"))),
+            k=p.get("for_municipality", ""),
+        )
     if kind == EventType.INVITATION_ACCOUNT:
         return _(
             "%(a)s hat auf Einladung von %(i)s ein Konto für Ihre Kommune angelegt und hat in "
@@ -445,6 +452,19 @@ def _without_actor(event: NotificationEvent, kind: str, p: dict, t: str, k: str)
     if kind == EventType.ROLE_GRANTED:
         return _(
             "%(u)s hat die Rolle %(r)s erhalten", u=p.get("user", ""), r=quote(_role(p.get("role")))
+        )
+    if kind == EventType.INVITATION_DECLINED:  # nobody's name: the address declined
+        return _(
+            "Die Einladung an %(e)s als %(r)s für die Kommune %(k)s wurde abgelehnt",
+            e=p.get("email", ""),
+            r=quote(_role(p.get("role"))),
+            k=p.get("for_municipality", ""),
+        )
+    if kind == EventType.INVITATION_WITHDRAWN:
+        return _(
+            "Die Einladung als %(r)s für die Kommune %(k)s wurde zurückgezogen",
+            r=quote(_role(p.get("role"))),
+            k=p.get("for_municipality", ""),
         )
     summary = describe(event)
     label = _label(kind)

@@ -259,6 +259,89 @@ def test_the_new_person_may_decline_without_an_account(
     assert db.session.scalar(select(func.count()).where(User.email == "falsch@example.org")) == 0
 
 
+def test_a_decline_tells_the_inviter_the_same_with_or_without_an_account(
+    app: Flask, world: World, mailbox: Mailbox
+) -> None:
+    lead = signed_in(app, world.lead)
+    invite(lead, world, "falsch@example.org")
+    app.test_client().post(link_of(mailbox, "falsch@example.org") + "/ablehnen")
+    invite(lead, world, world.illingen_user.email, role="member")
+    ilse = signed_in(app, world.illingen_user)
+    assert ilse.post(f"/einladungen/{invitation().id}/ablehnen").status_code == 302
+    mailbox.clear()
+    relay()
+    told = [
+        " ".join(mail_text(m).split())
+        for m in mailbox.to("lea@merchweiler.example")
+        if "Einladung abgelehnt" in m["Subject"]
+    ]
+    assert len(told) == 2
+    assert (
+        "Die Einladung an falsch@example.org als „Kämmerei“ für die Kommune Illingen wurde "
+        "abgelehnt." in told[0] + told[1]
+    )
+    feed = main_text(body(lead.get("/benachrichtigungen/")))
+    assert "Die Einladung an ilse@illingen.example als „Mitglied“ für die Kommune Illingen" in feed
+    assert "Ilse Illinger" not in feed  # a decline names the address, never an account
+    events = db.session.scalars(
+        select(NotificationEvent).where(
+            NotificationEvent.event_type == EventType.INVITATION_DECLINED.value
+        )
+    ).all()
+    assert [e.actor_id for e in events] == [None, None]
+    assert (
+        sorted(e.payload.keys() for e in events)[0] == sorted(e.payload.keys() for e in events)[1]
+    )
+
+
+def test_a_withdrawal_tells_the_account_holder_and_mails_an_address_without_account(
+    app: Flask, world: World, mailbox: Mailbox
+) -> None:
+    lead = signed_in(app, world.lead)
+    invite(lead, world, world.illingen_user.email, role="member")
+    holder_invitation = invitation()
+    invite(lead, world, "neu@example.org", role="observer")
+    new_invitation = invitation()
+    relay()
+    mailbox.clear()
+    for inv in (holder_invitation, new_invitation):
+        response = lead.post(f"/kooperationen/{world.coop.id}/einladungen/{inv.id}/zurueckziehen")
+        assert response.status_code == 302
+    # The address without an account: a mail that the invitation is gone, nothing more.
+    (gone,) = mailbox.to("neu@example.org")
+    assert "zurückgezogen" in gone["Subject"] and "Gemeinsames Standesamt" in gone["Subject"]
+    gone_text = " ".join(mail_text(gone).split())
+    assert (
+        "Lea Leitung hat die Einladung in die Kooperation „Gemeinsames Standesamt“ in "
+        "KoopBoard (als Beobachtung für die Kommune Illingen) zurückgezogen." in gone_text
+    )
+    assert Mailbox.links(gone) == [] and "Konto" not in gone_text
+    # The account holder: the feed and (Partner und Rollen reach an invitee at once) a mail.
+    relay()
+    (told,) = mailbox.to(world.illingen_user.email)
+    assert "Einladung zurückgezogen" in told["Subject"]
+    assert "hat die Einladung in die Kooperation als „Mitglied“ für die Kommune Illingen" in (
+        " ".join(mail_text(told).split())
+    )
+    ilse = signed_in(app, world.illingen_user)
+    feed = main_text(body(ilse.get("/benachrichtigungen/")))
+    assert (
+        "Lea Leitung (Merchweiler) hat die Einladung als „Mitglied“ für die Kommune Illingen "
+        "zurückgezogen" in feed
+    )
+    assert "zurückgezogen" in main_text(body(ilse.get(f"/einladungen/{holder_invitation.id}")))
+    # Both steps are in the history, by the Projektleitung.
+    entries = db.session.scalars(
+        select(HistoryEntry).where(
+            HistoryEntry.record_type == "CooperationInvitation",
+            HistoryEntry.field == "status",
+            HistoryEntry.new_value == "zurueckgezogen",
+        )
+    ).all()
+    assert {e.record_id for e in entries} == {holder_invitation.id, new_invitation.id}
+    assert {e.actor_id for e in entries} == {world.lead.id}
+
+
 # --- an account holder --------------------------------------------------------------------------
 
 

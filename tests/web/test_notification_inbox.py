@@ -532,6 +532,8 @@ PAYLOADS = {
     "directory.contact": {"sender": "Hanna Roth", "email": "h@o.example", "message": "Hallo"},
     "invitation.offered": {"role": "treasurer", "for_municipality": "Illingen"},
     "invitation.account": {"inviter": "Lea Leitung", "role": "member"},
+    "invitation.declined": {"email": "a@b.example", "role": "member", "for_municipality": "X"},
+    "invitation.withdrawn": {"inviter": "Lea Leitung", "role": "member", "for_municipality": "X"},
 }
 
 
@@ -543,6 +545,8 @@ def test_every_event_type_reads_as_who_did_what(app, event_type: str) -> None:  
     text = sentence(event, "Petra Lehnert (Merchweiler)")
     if event_type in ("milestone.due_soon", "milestone.overdue"):  # nobody's doing
         assert text.startswith("Der Meilenstein „Satzung“ ist")
+    elif event_type == "invitation.declined":  # the address declined: no account named
+        assert text.startswith("Die Einladung an a@b.example als „Mitglied“"), text
     else:
         assert text.startswith("Petra Lehnert (Merchweiler) hat "), text
     assert "None" not in text and "%(" not in text and "{" not in text

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from koopboard.domain.invitations import InvitationStatus
 from koopboard.extensions import db
 from koopboard.mail import build_message, send_message
-from koopboard.models import AccountToken, CooperationInvitation
+from koopboard.models import AccountToken, CooperationInvitation, User
 
 
 def send_invitation_mail(invitation_id: int, link: str) -> None:
@@ -45,5 +45,31 @@ def send_invitation_mail(invitation_id: int, link: str) -> None:
         render_template("cooperations/invitations/mail/invitation.txt", **context),
         render_template("cooperations/invitations/mail/invitation.html", **context),
         message_id=f"<cooperation-invitation-{invitation.id}@koopboard.localhost>",
+    )
+    send_message(msg)
+
+
+def send_withdrawal_mail(invitation_id: int) -> None:
+    """Tell an address without an account that its invitation was withdrawn (called by the
+    Celery task). It names the cooperation, the role and who withdrew it, nothing else."""
+    invitation = db.session.get(CooperationInvitation, invitation_id)
+    if invitation is None or invitation.status is not InvitationStatus.WITHDRAWN:
+        return
+    by = db.session.get(User, invitation.decided_by_id) if invitation.decided_by_id else None
+    context = {
+        "invitation": invitation,
+        "cooperation": invitation.cooperation,
+        "role": _(invitation.role.label),
+        "by": by.name if by else _("Die Projektleitung"),
+    }
+    subject = _(
+        "Einladung in die Kooperation „%(c)s“ zurückgezogen", c=invitation.cooperation.title
+    )
+    msg = build_message(
+        invitation.email,
+        subject,
+        render_template("cooperations/invitations/mail/withdrawn.txt", **context),
+        render_template("cooperations/invitations/mail/withdrawn.html", **context),
+        message_id=f"<cooperation-invitation-{invitation.id}-withdrawn@koopboard.localhost>",
     )
     send_message(msg)

@@ -196,14 +196,39 @@ def pending_of(cooperation: Cooperation) -> list[CooperationInvitation]:
     )
 
 
-def withdraw(invitation: CooperationInvitation, *, by: User) -> None:
-    """The Projektleitung takes an open invitation back; its link and offer stop working."""
+def withdraw(invitation: CooperationInvitation, *, by: User) -> bool:
+    """The Projektleitung takes an open invitation back; its link and offer stop working.
+
+    An account holder is told through the outbox (feed, and mail per their settings);
+    for an address without an account the answer is True: the caller mails that the
+    invitation was withdrawn (the Projektleitung's answer is the same either way)."""
     if invitation.status is not InvitationStatus.OPEN:
         raise InvitationError(_("Diese Einladung ist nicht mehr offen."))
     invitation.status = InvitationStatus.WITHDRAWN
     invitation.decided_at = utcnow()
     invitation.decided_by_id = by.id
     db.session.flush()
+    holder = db.session.scalar(select(User).where(User.email == invitation.email))
+    if holder is None:
+        return True
+    publish(
+        NotificationEvent(
+            cooperation_id=invitation.cooperation_id,
+            event_type=EventType.INVITATION_WITHDRAWN.value,
+            record_type="CooperationInvitation",
+            record_id=invitation.id,
+            actor_id=by.id,
+            payload={
+                "inviter": by.name,
+                "inviter_municipality": by.municipality.name if by.municipality else "",
+                "role": invitation.role.value,
+                "for_municipality": invitation.municipality.name,
+                "page": f"/einladungen/{invitation.id}",
+            },
+        ),
+        to=[holder.id],
+    )
+    return False
 
 
 # --- the invited person ---------------------------------------------------------------------
@@ -322,6 +347,30 @@ def decline(invitation: CooperationInvitation) -> None:
         invitation.status = InvitationStatus.DECLINED
         invitation.decided_at = utcnow()
         db.session.flush()
+    _tell_inviter_of_decline(invitation)
+
+
+def _tell_inviter_of_decline(invitation: CooperationInvitation) -> None:
+    """The inviter learns of the decline (feed, and mail per their settings). No actor and
+    the address only: the same event whether the address has an account or not."""
+    if invitation.invited_by_id is None:
+        return
+    publish(
+        NotificationEvent(
+            cooperation_id=invitation.cooperation_id,
+            event_type=EventType.INVITATION_DECLINED.value,
+            record_type="CooperationInvitation",
+            record_id=invitation.id,
+            actor_id=None,
+            payload={
+                "email": invitation.email,
+                "role": invitation.role.value,
+                "for_municipality": invitation.municipality.name,
+                "page": f"/kooperationen/{invitation.cooperation_id}/rollen",
+            },
+        ),
+        to=[invitation.invited_by_id],
+    )
 
 
 # --- the link of a new address --------------------------------------------------------------

@@ -42,6 +42,16 @@ def send_link_after_commit(invitation_id: int, link: str) -> None:
         log.exception("could not queue the mail of invitation %s", invitation_id)
 
 
+def send_withdrawal_after_commit(invitation_id: int) -> None:
+    """Queue the mail telling an address without an account that its invitation is gone."""
+    from tasks.mail import send_withdrawal_mail
+
+    try:
+        send_withdrawal_mail.delay(invitation_id)
+    except Exception:  # broker down: the link stopped working anyway
+        log.exception("could not queue the withdrawal mail of invitation %s", invitation_id)
+
+
 @bp.route(COOP + "/neu", methods=["GET", "POST"])
 @login_required
 @throttle.limit_invitations
@@ -89,13 +99,15 @@ def withdraw(cooperation_id: int, invitation_id: int) -> Response:
     if not AnswerForm().validate_on_submit():
         abort(400)
     try:
-        services.withdraw(invitation, by=current_user)
+        mail_the_address = services.withdraw(invitation, by=current_user)
     except services.InvitationError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
         email = invitation.email
         db.session.commit()
+        if mail_the_address:
+            send_withdrawal_after_commit(invitation_id)
         flash(_("Die Einladung an %(e)s ist zurückgezogen.", e=email), "success")
     return redirect(url_for("cooperations.roles", cooperation_id=cooperation.id))
 

@@ -160,6 +160,22 @@ def describe(event: NotificationEvent) -> str:
             r=_role(p.get("role")),
             k=p.get("for_municipality", ""),
         )
+    if kind == EventType.INVITATION_DECLINED:
+        return _(
+            "Die Einladung an %(e)s als „%(r)s“ für die Kommune %(k)s wurde abgelehnt.",
+            e=p.get("email", ""),
+            r=_role(p.get("role")),
+            k=p.get("for_municipality", ""),
+        )
+    if kind == EventType.INVITATION_WITHDRAWN:
+        return _(
+            "%(u)s (%(m)s) hat die Einladung in die Kooperation als „%(r)s“ für die Kommune "
+            "%(k)s zurückgezogen. Sie können sie nicht mehr annehmen.",
+            u=p.get("inviter", ""),
+            m=p.get("inviter_municipality", ""),
+            r=_role(p.get("role")),
+            k=p.get("for_municipality", ""),
+        )
     if kind == EventType.INVITATION_ACCOUNT:
         return _(
             "%(u)s (%(e)s) hat auf Einladung von %(i)s ein Konto für Ihre Kommune %(m)s "
@@ -323,7 +339,10 @@ def _reason(event: NotificationEvent) -> str:
         "declined",
     ):
         return "requester"  # the requesting municipality has no role
-    if event.event_type == EventType.INVITATION_OFFERED.value:
+    if event.event_type in (
+        EventType.INVITATION_OFFERED.value,
+        EventType.INVITATION_WITHDRAWN.value,
+    ):
         return "invited"
     if event.event_type == EventType.INVITATION_ACCOUNT.value:
         return "colleague"
