@@ -319,3 +319,64 @@ def test_the_new_partner_shares_costs_from_its_join_date(world) -> None:  # noqa
     # 14,363 of 40,681 inhabitants: 4.358,81 € (largest remainder keeps the sum exact).
     assert after["Ottweiler"] == Decimal("4358.81")
     assert Membership.query.filter_by(cooperation_id=coop.id).count() == 2  # no role given
+
+
+def test_the_key_page_asks_for_a_new_key_version_after_a_join(client, login_as, world) -> None:  # noqa: ANN001
+    """A key saved before the join does not name the new partner: the key page of the open
+    year says so, proposes its register population, and the Kämmerei's new version ends it."""
+    from koopboard.boerse import joining
+    from koopboard.costs.keys.services import key_for
+
+    coop = world["coop"]
+    save_key(
+        coop,
+        2026,
+        KeyData(kind="einwohner", entries=default_entries(coop.id, 2026)),
+        version=None,
+    )
+    db.session.commit()
+    page = f"/kooperationen/{coop.id}/kosten/schluessel/2026"
+    login_as(world["treasurer"])
+    assert 'id="neue-partner"' not in client.get(page).get_data(as_text=True)
+
+    request = joining.request_join(
+        coop.id,
+        message="Bitte",
+        intended_join_on=date(2026, 3, 1),
+        by=world["newcomer"],
+        today=date(2026, 1, 10),
+    )
+    joining.accept(
+        coop, request, joined_on=date(2026, 3, 1), council_resolution_on=None, by=world["lead"]
+    )
+    db.session.commit()
+
+    body = client.get(page).get_data(as_text=True)
+    assert "Neue Partnerkommune: neue Schlüsselversion nötig" in body
+    assert "Ottweiler – Beitritt am 01.03.2026" in body
+    assert "vorgeschlagen: 14.363 Einwohner (Stichtag 31.12.2019" in body
+    assert 'href="#bearbeiten"' in body
+    ottweiler = world["ottweiler"].id
+    assert f'id="population_{ottweiler}" name="population_{ottweiler}"' in body
+    assert 'value="14363"' in body  # the form row is prefilled from the register
+    # The year before the join has no such banner (Ottweiler is not a partner in 2025).
+    earlier = client.get(f"/kooperationen/{coop.id}/kosten/schluessel/2025")
+    assert 'id="neue-partner"' not in earlier.get_data(as_text=True)
+    # The Projektleitung (also a key editor) reads it as well.
+    login_as(world["lead"])
+    assert "Neue Partnerkommune" in client.get(page).get_data(as_text=True)
+
+    login_as(world["treasurer"])
+    key = key_for(coop.id, 2026)
+    form = {"kind": "einwohner", "version": str(key.version), "basis_note": "Ottweiler tritt bei"}
+    for mid, population in (
+        (world["merchweiler"].id, "9872"),
+        (world["illingen"].id, "16446"),
+        (ottweiler, "14.363"),
+    ):
+        form |= {f"population_{mid}": population, f"stichtag_{mid}": "31.12.2019"}
+    saved = client.post(page, data=form)
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert {e.municipality_id for e in key_for(coop.id, 2026).entries} >= {ottweiler}
+    assert 'id="neue-partner"' not in client.get(page).get_data(as_text=True)

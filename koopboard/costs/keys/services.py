@@ -65,6 +65,14 @@ def default_entries(cooperation_id: int, year: int) -> list[EntryData]:
     ]
 
 
+def partners_not_in_key(key: CostKey, partners: list[Any]) -> list[Any]:
+    """The partners of the year (``partners_in_year``) that the stored key has no entry for:
+    joined after the key was saved, so a cost booked from their join date cannot be shared
+    until a new key version names them."""
+    named = {e.municipality_id for e in key.entries}
+    return [p for p in partners if p.municipality_id not in named]
+
+
 def weighting_of(
     kind: KeyKind,
     entries: list[EntryData] | list[CostKeyEntry],

@@ -38,12 +38,8 @@ def _example_amount() -> tuple[Decimal, str | None]:
         return Decimal("10000.00"), exc.message
 
 
-def _key_rows(
-    cooperation: Cooperation, year: int, key: Any, entries: list[keys.EntryData]
-) -> list[dict]:
-    names = {
-        p.municipality_id: p.municipality for p in services.partners_in_year(cooperation.id, year)
-    }
+def _key_rows(partners: list[Any], entries: list[keys.EntryData]) -> list[dict]:
+    names = {p.municipality_id: p.municipality for p in partners}
     return [{"m": names[e.municipality_id], "e": e} for e in entries if e.municipality_id in names]
 
 
@@ -255,7 +251,11 @@ def key(cooperation_id: int, year: int) -> Response:
         values = stored
     amount, amount_error = _example_amount()
     closed = services.is_closed(cooperation.id, year)
-    rows = _key_rows(cooperation, year, stored, entries)
+    partners = services.partners_in_year(cooperation.id, year)
+    rows = _key_rows(partners, entries)
+    # Partners of the year the stored key does not name yet (a join accepted after it was
+    # saved): the page says so until the Kämmerei saves a new version with them.
+    not_in_key = [] if closed or stored is None else keys.partners_not_in_key(stored, partners)
     kind = chosen_kind(stored, request.form.get("kind") if request.method == "POST" else None)
     explained = _explained(cooperation, year, stored, amount)
     return render(
@@ -269,6 +269,8 @@ def key(cooperation_id: int, year: int) -> Response:
         kinds=list(KeyKind),
         kind=kind,
         stale=stale_populations(rows, kind, local_today()),
+        not_in_key=not_in_key,
+        proposed={e.municipality_id: e for e in entries},
         council=council_sentences(stored, explained, amount),
         errors=errors,
         message=message,
