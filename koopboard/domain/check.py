@@ -173,17 +173,50 @@ AGREEMENT_CHECKLIST: tuple[str, ...] = (
     N_("Anzeige oder Genehmigung bei der Aufsichtsbehörde"),
 )
 
-# The law on joint municipal work of the Länder the issue names (official short titles).
-LAND_LAWS: dict[str, str] = {
-    "Baden-Württemberg": "Gesetz über kommunale Zusammenarbeit (GKZ)",
-    "Bayern": "Gesetz über die kommunale Zusammenarbeit (KommZG)",
-    "Hessen": "Gesetz über kommunale Gemeinschaftsarbeit (KGG)",
-    "Niedersachsen": "Niedersächsisches Gesetz über die kommunale Zusammenarbeit (NKomZG)",
-    "Nordrhein-Westfalen": "Gesetz über kommunale Gemeinschaftsarbeit (GkG NRW)",
-    "Saarland": "Gesetz über die kommunale Gemeinschaftsarbeit (KGG)",
+
+@dataclass(frozen=True)
+class LandLaw:
+    """A Land's law on joint municipal work as its official source names it."""
+
+    title: str  # official title with the official abbreviation
+    source: str  # where the title and abbreviation were checked
+    source_name: str
+
+
+# The law on joint municipal work per Land, only where its title and official abbreviation
+# were checked against a government-run legal database (checked 2026-12-04; the entry's
+# "Amtliche Abkürzung" and "Normgeber"). A Land missing here is named without a law title
+# ("das Gesetz Ihres Landes über die kommunale Zusammenarbeit"): no abbreviation is guessed.
+# Not yet verified, because only unofficial copies were at hand: Bayern (KommZG, BayRS
+# 2020-6-1-I; official source gesetze-bayern.de) and Hessen (KGG, GVBl. 330-9; official
+# source rv.hessenrecht.hessen.de), and the other Länder.
+_JUSTIZ_NRW = "Landesrechtsdatenbank der Justiz Nordrhein-Westfalen"
+LAND_LAWS: dict[str, LandLaw] = {
+    "Baden-Württemberg": LandLaw(
+        "Gesetz über kommunale Zusammenarbeit (GKZ)",
+        "https://justiz-nrw.wolterskluwer-online.de/browse/source/csh-da-filter%21b37eb7b1-"
+        "f17e-47d1-b2a2-eb69df324426--WKDE_LTR_0000051210%233e515534eb8835e4a76ad21f5b4e1856",
+        _JUSTIZ_NRW,
+    ),
+    "Niedersachsen": LandLaw(
+        "Niedersächsisches Gesetz über die kommunale Zusammenarbeit (NKomZG)",
+        "https://voris.wolterskluwer-online.de/browse/document/c6dbb44a-0264-3754-a939-0f8275db4524",
+        "Niedersächsisches Vorschrifteninformationssystem (VORIS)",
+    ),
+    "Nordrhein-Westfalen": LandLaw(
+        "Gesetz über kommunale Gemeinschaftsarbeit (GkG NRW)",
+        "https://justiz-nrw.wolterskluwer-online.de/browse/source/csh-da-filter%210adf8a2f-"
+        "3a9f-4f3b-b051-5acccbcb48ae--WKDE_LTR_0000051300%230150ce50075736f293790e71b7ddf381",
+        _JUSTIZ_NRW,
+    ),
+    "Saarland": LandLaw(
+        "Gesetz über die kommunale Gemeinschaftsarbeit (KGG)",
+        "https://justiz-nrw.wolterskluwer-online.de/browse/document/b750baf7-81c3-37a7-b5df-f3f7407e4553",
+        _JUSTIZ_NRW,
+    ),
 }
 
 
-def land_law(land: str) -> str | None:
-    """The Land's law on joint municipal work, where we name it; None elsewhere."""
+def land_law(land: str) -> LandLaw | None:
+    """The Land's law on joint municipal work where it was checked; None elsewhere."""
     return LAND_LAWS.get(land)

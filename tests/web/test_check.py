@@ -60,8 +60,14 @@ def test_fields_come_from_questions_1_and_3_in_the_seeds_order() -> None:
 
 
 def test_the_land_law_is_named_where_we_know_it() -> None:
-    assert land_law("Saarland") == "Gesetz über die kommunale Gemeinschaftsarbeit (KGG)"
-    assert land_law("Bayern") == "Gesetz über die kommunale Zusammenarbeit (KommZG)"
+    assert land_law("Saarland").title == "Gesetz über die kommunale Gemeinschaftsarbeit (KGG)"
+    assert land_law("Nordrhein-Westfalen").title.endswith("(GkG NRW)")
+    assert land_law("Niedersachsen").source.startswith("https://voris.")
+    # Every named law says where it was checked; an unchecked Land gets no abbreviation.
+    from koopboard.domain.check import LAND_LAWS
+
+    assert all(law.source.startswith("https://") and law.source_name for law in LAND_LAWS.values())
+    assert land_law("Bayern") is None
     assert land_law("Bremen") is None
 
 
@@ -181,6 +187,7 @@ def test_the_result_suggests_nearby_cooperations_nearest_first(client, login_as,
     assert "Beitritt anfragen<span" in body  # the Standesamt welcomes partners
     assert "Kontakt aufnehmen<span" in body  # the quiet one does not
     assert "Gesetz über die kommunale Gemeinschaftsarbeit (KGG)" in body
+    assert 'href="https://justiz-nrw.wolterskluwer-online.de/browse/document/b750baf7' in body
     assert "formlose Arbeitsgemeinschaft" in body
     assert body.index("formlose Arbeitsgemeinschaft") < body.index("Zweckverband")
     assert "Sie arbeiten bereits zusammen mit: Merchweiler" in body
