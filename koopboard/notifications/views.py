@@ -181,6 +181,19 @@ def mark_read(delivery_id: int) -> Response:
     return _changed(response)
 
 
+@bp.post("/<int:delivery_id>/oeffnen")
+def open_entry(delivery_id: int) -> Response:
+    """Follow an unread entry of the bell: mark it read, then go to its page (a POST with
+    CSRF, so no link elsewhere can mark a person's notifications). The target is the
+    entry's own page, never one the form names."""
+    if not inbox.mark_read(current_user.id, delivery_id):
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    item = inbox.item_of(current_user.id, delivery_id)
+    return redirect(item.url if item else url_for("notifications.index"), code=303)
+
+
 @bp.post("/alle-gelesen")
 def mark_all_read() -> Response:
     """Mark every entry read (of the filtered cooperation, if any); htmx gets the list."""

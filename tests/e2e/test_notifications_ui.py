@@ -166,3 +166,46 @@ def test_unsubscribe_page_without_login(audited_page: AuditedPage, inbox: dict) 
     expect(page.get_by_role("status")).to_contain_text("Kosten freigegeben")
     audited_page.axe()
     assert mode_for(inbox["user"].id, "cost.approved", inbox["coop"].id) == "off"
+
+
+@pytest.mark.parametrize("java_script", [True, False], ids=["js", "no-js"])
+def test_following_an_entry_of_the_bell_marks_it_read(
+    open_page, inbox: dict, java_script: bool
+) -> None:  # noqa: ANN001
+    from datetime import date
+
+    from koopboard.domain.milestones import MilestoneStatus, Phase
+    from koopboard.extensions import db
+    from koopboard.models import Milestone, NotificationEvent
+
+    vertrag = Milestone(
+        cooperation_id=inbox["coop"].id,
+        title="Vertrag",
+        phase=Phase.PLANUNG,
+        due_date=date(2026, 12, 10),
+        status=MilestoneStatus.IN_ARBEIT,
+    )
+    db.session.add(vertrag)
+    db.session.flush()
+    for event in db.session.scalars(db.select(NotificationEvent)):
+        event.record_id = vertrag.id
+    db.session.commit()
+    audited = open_page(java_script_enabled=java_script)
+    page = audited.page
+    log_in(audited, inbox["user"].email)
+    audited.goto(f"/kooperationen/{inbox['coop'].id}")
+    expect(page.locator("#glocke summary .badge")).to_have_text("2")
+    page.locator("#glocke summary").click()
+    entry = page.locator("#glocke .bell-list li").first
+    expect(entry).to_contain_text("„Vertrag“")
+    audited.axe()  # the entry is a button that reads as a link, in the open panel
+    entry.get_by_role("button").click()
+    page.wait_for_url(f"**/kooperationen/{inbox['coop'].id}/meilensteine/{vertrag.id}")
+    expect(page.locator("h1")).to_contain_text("Vertrag")
+    expect(page.locator("#glocke summary .badge")).to_have_text("1")
+    audited.axe()
+    audited.goto("/benachrichtigungen/")
+    expect(page.locator(f"#benachrichtigung-{inbox['second']} .feed-marker")).to_have_count(0)
+    expect(page.locator(f"#benachrichtigung-{inbox['first']} .feed-marker")).to_have_text(
+        "ungelesen"
+    )

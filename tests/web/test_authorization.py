@@ -1223,6 +1223,9 @@ ROUTES: dict[str, list[Call]] = {
     "notifications.bell": [Call("GET", "/benachrichtigungen/glocke", signed_in(200))],
     # Another user's (or a missing) delivery is not found; tests/web/test_notification_inbox.py.
     "notifications.mark_read": [Call("POST", "/benachrichtigungen/987654/gelesen", signed_in(404))],
+    "notifications.open_entry": [
+        Call("POST", "/benachrichtigungen/987654/oeffnen", signed_in(404)),
+    ],
     "notifications.mark_all_read": [
         Call("POST", "/benachrichtigungen/alle-gelesen", signed_in("/benachrichtigungen/")),
     ],

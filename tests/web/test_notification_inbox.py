@@ -90,6 +90,7 @@ def test_anonymous_is_sent_to_login(client, world) -> None:  # noqa: ANN001
         client.get(LIST),
         client.get("/benachrichtigungen/glocke"),
         client.post(f"/benachrichtigungen/{d.id}/gelesen"),
+        client.post(f"/benachrichtigungen/{d.id}/oeffnen"),
         client.post(ALL_READ),
     ):
         assert response.status_code == 302
@@ -203,6 +204,41 @@ def test_bell_previews_the_newest_five_with_a_link_to_the_feed(world, login_as) 
     assert f"{other.name} ({world['town'].name}) hat den Status" in bell
     assert ", 6 ungelesen" in bell  # all unread, not only those shown
     assert 'href="/benachrichtigungen/">Alle Benachrichtigungen</a>' in bell
+
+
+def test_following_an_unread_entry_of_the_bell_marks_it_read(world, login_as) -> None:  # noqa: ANN001
+    user, coop, other = world["user"], world["coop"], world["other"]
+    unread = deliver(user, coop.id, actor=other)
+    seen = deliver(user, coop.id, actor=other, read=True)
+    client = login_as(user)
+    page = client.get("/kooperationen/").get_data(as_text=True)
+    bell = page[page.index('<details id="glocke"') : page.index("</details>")]
+    # The unread entry is a form (CSRF) whose button reads as a link; the read one a link.
+    form = re.search(
+        rf'<form method="post" action="/benachrichtigungen/{unread.id}/oeffnen"[^>]*>(.*?)</form>',
+        bell,
+        re.S,
+    )
+    assert form and 'name="csrf_token"' in form.group(1)
+    assert '<button type="submit" class="link-button">' in form.group(1)
+    assert f"/benachrichtigungen/{seen.id}/oeffnen" not in bell
+    assert f'<a href="/kooperationen/{coop.id}/meilensteine/4711">' in bell
+    assert ", 1 ungelesen" in bell
+
+    # Without the form's token nothing changes; another user's entry is not found.
+    assert client.post(f"/benachrichtigungen/{unread.id}/oeffnen", csrf=False).status_code == 400
+    assert read_at(unread.id) is None
+    theirs = deliver(other, coop.id)
+    assert client.post(f"/benachrichtigungen/{theirs.id}/oeffnen").status_code == 404
+    assert read_at(theirs.id) is None
+
+    response = client.post(f"/benachrichtigungen/{unread.id}/oeffnen")
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/kooperationen/{coop.id}/meilensteine/4711"
+    assert read_at(unread.id) is not None
+    page = client.get("/kooperationen/").get_data(as_text=True)
+    bell = page[page.index('<details id="glocke"') : page.index("</details>")]
+    assert "ungelesen" not in bell and "/oeffnen" not in bell
 
 
 def test_the_bell_is_one_query_and_only_for_signed_in_users(world, app) -> None:  # noqa: ANN001
