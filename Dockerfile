@@ -7,7 +7,10 @@ WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error \
     && mkdir vendor \
-    && cp node_modules/htmx.org/dist/htmx.min.js node_modules/axe-core/axe.min.js vendor/
+    && cp node_modules/htmx.org/dist/htmx.min.js node_modules/axe-core/axe.min.js vendor/ \
+    && mkdir -p vendor/kern/fonts \
+    && cp node_modules/@kern-ux/native/dist/kern.min.css node_modules/@kern-ux/native/LICENSE.md vendor/kern/ \
+    && cp -r node_modules/@kern-ux/native/dist/fonts/fira-sans.css node_modules/@kern-ux/native/dist/fonts/fira-sans vendor/kern/fonts/
 
 # --- the application ------------------------------------------------------------------------------
 FROM python:3.11-slim

@@ -14,6 +14,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 VENDOR := koopboard/static/vendor
+# KERN UX, the German administrations' design system (EUPL-1.2): its CSS and the Fira Sans fonts.
+KERN := node_modules/@kern-ux/native
 TRANSLATIONS := koopboard/translations
 
 # Stamps: redo a step only when its inputs change.
@@ -41,13 +43,16 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
 	@touch $@
 
-assets: $(ASSETS_STAMP) ## npm ci and copy htmx + axe-core into koopboard/static/vendor/
+assets: $(ASSETS_STAMP) ## npm ci and copy htmx, axe-core and KERN UX into koopboard/static/vendor/
 
 $(ASSETS_STAMP): package-lock.json package.json
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js (with npm) first" >&2; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/axe-core/axe.min.js $(VENDOR)/
+	rm -rf $(VENDOR)/kern && mkdir -p $(VENDOR)/kern/fonts
+	cp $(KERN)/dist/kern.min.css $(KERN)/LICENSE.md $(VENDOR)/kern/
+	cp -r $(KERN)/dist/fonts/fira-sans.css $(KERN)/dist/fonts/fira-sans $(VENDOR)/kern/fonts/
 	@touch $@
 
 translations: $(VENV_STAMP) ## Compile the .po catalogues (if there are any)

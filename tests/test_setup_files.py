@@ -58,6 +58,7 @@ def test_front_end_packages_are_pinned_and_htmx_stays_on_2_0():
     dependencies = package["dependencies"]
     assert re.fullmatch(r"2\.0\.\d+", dependencies["htmx.org"])
     assert re.fullmatch(r"\d+\.\d+\.\d+", dependencies["axe-core"])
+    assert re.fullmatch(r"\d+\.\d+\.\d+", dependencies["@kern-ux/native"])  # KERN UX, exact
     for name, version in dependencies.items():
         assert lock["packages"][f"node_modules/{name}"]["version"] == version
 
@@ -86,3 +87,10 @@ def test_generated_and_local_files_are_ignored():
     # .venv and node_modules without a slash: a worktree's symlink to them is ignored too.
     for entry in [".venv", "node_modules", "koopboard/static/vendor/", "instance/", ".env"]:
         assert entry in ignored, entry
+
+
+def test_make_assets_vendors_kern_css_and_fonts():
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert "node_modules/@kern-ux/native" in makefile
+    assert "kern.min.css" in makefile and "fira-sans" in makefile
+    assert "kern.min.css" in (REPO_ROOT / "Dockerfile").read_text()

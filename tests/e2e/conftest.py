@@ -37,6 +37,8 @@ CHROMIUM_ARGS = [
 HTMX_SOURCE = ROOT / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
 HTMX_VENDORED = ROOT / "koopboard" / "static" / "vendor" / "htmx.min.js"
 AXE_SOURCE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+KERN_SOURCE = ROOT / "node_modules" / "@kern-ux" / "native"
+KERN_VENDORED = ROOT / "koopboard" / "static" / "vendor" / "kern"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TIMEOUT_MS = 10_000
 
@@ -58,10 +60,16 @@ REGISTER_SAMPLE = {
 
 @pytest.fixture(scope="session")
 def frontend_assets() -> Path:
-    """The vendored htmx and the pinned axe-core; runs ``npm ci`` like ``make assets`` if needed.
+    """The vendored htmx and KERN UX and the pinned axe-core; runs ``npm ci`` and copies
+    like ``make assets`` if needed (pages without KERN's CSS would be audited unstyled).
 
     Returns the path of ``axe.min.js``."""
-    if not AXE_SOURCE.exists() or not (HTMX_VENDORED.exists() or HTMX_SOURCE.exists()):
+    kern_css = KERN_VENDORED / "kern.min.css"
+    if (
+        not AXE_SOURCE.exists()
+        or not (HTMX_VENDORED.exists() or HTMX_SOURCE.exists())
+        or not (kern_css.exists() or KERN_SOURCE.exists())
+    ):
         npm = shutil.which("npm")
         if npm is None:
             service_missing("npm", "node_modules/ is missing and npm is not installed")
@@ -74,6 +82,14 @@ def frontend_assets() -> Path:
     if not HTMX_VENDORED.exists():
         HTMX_VENDORED.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(HTMX_SOURCE, HTMX_VENDORED)
+    if not kern_css.exists():
+        (KERN_VENDORED / "fonts").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(KERN_SOURCE / "dist" / "kern.min.css", kern_css)
+        shutil.copyfile(KERN_SOURCE / "LICENSE.md", KERN_VENDORED / "LICENSE.md")
+        fonts = KERN_SOURCE / "dist" / "fonts"
+        shutil.copyfile(fonts / "fira-sans.css", KERN_VENDORED / "fonts" / "fira-sans.css")
+        target = KERN_VENDORED / "fonts" / "fira-sans"
+        shutil.copytree(fonts / "fira-sans", target, dirs_exist_ok=True)
     return AXE_SOURCE
 
 

@@ -71,3 +71,112 @@ def test_secondary_and_destructive_buttons_do_not_look_primary(
     reject = page.get_by_role("button", name="Ablehnen", exact=True)
     red, green, blue = map(int, _style(reject, "backgroundColor")[4:-1].split(", "))
     assert red > 2 * max(green, blue), "a destructive action is drawn in red"
+
+
+# --- one look on every page, at 1280 and 390 px ---------------------------------------------
+
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 390, "height": 844}}
+# The pages a user of the demo reaches; the four of the issue are photographed.
+SHOTS = {"start", "kooperation", "meilensteine", "kosten"}
+
+
+def _pages(demo: dict[str, Any], year: int) -> dict[str, str]:
+    base = f"/kooperationen/{demo['coop']}"
+    return {
+        "start": "/start",
+        "kooperation": base,
+        "meilensteine": f"{base}/meilensteine/",
+        "kosten": f"{base}/kosten/",
+        "kosten-eintrag": f"{base}/kosten/{demo['pending']}",
+        "schluessel": f"{base}/kosten/schluessel/{year}",
+        "planansatz": f"{base}/kosten/planansatz/{year}",
+        "partner-neu": f"{base}/partner/neu",
+        "rollen": f"{base}/rollen",
+        "verlauf": f"{base}/verlauf",
+        "kalender": "/meilensteine/kalender",
+        "meine-meilensteine": "/meilensteine/",
+        "benachrichtigungen": "/benachrichtigungen/",
+        "einstellungen": "/benachrichtigungen/einstellungen",
+        "konto": "/konto",
+        "zeitleiste": f"{base}/meilensteine/zeitleiste",
+        "meilenstein-uebersicht": f"{base}/meilensteine/uebersicht",
+        "wiederkehrend": f"{base}/kosten/wiederkehrend",
+        "boerse": "/kooperationsboerse",
+        "check": "/kooperations-check/",
+        "neue-kooperation": "/kooperationen/neu",
+        "impressum": "/impressum",
+        "datenschutz": "/datenschutz",
+        "barrierefreiheit": "/barrierefreiheit",
+    }
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Where the screenshots go: the test run's own directory (never the repository)."""
+    path = tmp_path_factory.getbasetemp() / "screenshots"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def _scroll_width(page: Any) -> tuple[int, int]:
+    return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_every_page_is_accessible_and_fits_the_screen(
+    open_page: Any, demo: dict[str, Any], width: str, screenshot_dir: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from koopboard.domain.milestones import berlin_today
+
+    year = berlin_today(datetime.now(UTC)).year
+    audited = open_page(viewport=WIDTHS[width])
+    page = audited.page
+    log_in(audited, LEAD, demo["password"])
+    too_wide = []
+    for name, path in _pages(demo, year).items():
+        response = page.goto(path)
+        assert response is not None and response.status < 400, path
+        audited.axe()  # 0 violations, at this width
+        scroll, inner = _scroll_width(page)
+        if scroll > inner:
+            too_wide.append(f"{path}: {scroll} px wide at {inner} px")
+        if name in SHOTS:
+            target = screenshot_dir / f"{name}-{WIDTHS[width]['width']}.png"
+            page.screenshot(path=str(target), full_page=True)
+    print(f"\nscreenshots: {screenshot_dir}")
+    assert not too_wide, "pages scroll sideways:\n" + "\n".join(too_wide)
+
+
+def test_the_header_folds_into_a_menu_on_a_phone(open_page: Any, demo: dict[str, Any]) -> None:
+    audited = open_page(viewport=WIDTHS["mobile"], java_script_enabled=False)
+    page = audited.page
+    log_in_without_script = audited.goto  # the login form works without JavaScript
+    log_in_without_script("/anmelden")
+    page.get_by_label("E-Mail-Adresse").fill(LEAD)
+    page.get_by_label("Passwort", exact=True).fill(demo["password"])
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url("**/kooperationen/")
+    audited.axe()
+
+    header = page.locator(".site-header")
+    assert header.bounding_box()["height"] <= 90, "the collapsed header is one row"
+    nav = page.get_by_role("navigation", name="Hauptnavigation")
+    expect(nav).to_be_hidden()
+    menu = page.locator("summary", has_text="Menü")
+    menu.focus()
+    page.keyboard.press("Enter")  # a details element opens without JavaScript
+    expect(nav.get_by_role("link", name="Meine Kooperationen")).to_be_visible()
+    expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
+    audited.axe()
+    nav.get_by_role("link", name="Kooperationsbörse").click()
+    page.wait_for_url("**/kooperationsboerse**")
+    audited.axe()
+    expect(page.get_by_role("navigation", name="Hauptnavigation")).to_be_hidden()
+
+    # At 1280 px the same header shows its links at once, with no menu button.
+    page.set_viewport_size(WIDTHS["desktop"])
+    expect(page.get_by_role("navigation", name="Hauptnavigation")).to_be_visible()
+    expect(page.locator("summary", has_text="Menü")).to_be_hidden()

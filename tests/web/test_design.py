@@ -3,6 +3,7 @@ marked as such (the demo cooperation's pages as its lead and a treasurer see the
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
@@ -114,3 +115,25 @@ def test_every_form_has_at_most_one_primary_and_destructive_buttons_say_so(
                         assert "button-danger" in classes, f"{url}: {text!r} looks harmless"
     assert "Ablehnen" in seen_destructive
     assert any(text.endswith("als Partner entfernen") for text in seen_destructive)
+
+
+def test_pages_load_kern_and_their_icon_from_this_site_only(client) -> None:  # noqa: ANN001
+    response = client.get("/anmelden")
+    html = response.get_data(as_text=True)
+    links = re.findall(r'<link rel="(stylesheet|icon)" href="([^"]+)"', html)
+    hrefs = [href for _, href in links]
+    assert "/static/vendor/kern/kern.min.css" in hrefs
+    assert "/static/vendor/kern/fonts/fira-sans.css" in hrefs
+    assert hrefs.index("/static/vendor/kern/kern.min.css") < hrefs.index("/static/css/app.css")
+    assert ("icon", "/static/img/favicon.svg") in links
+    assert all(href.startswith("/static/") for href in hrefs), "no CDN"
+    csp = response.headers["Content-Security-Policy"]
+    assert "style-src 'self'" in csp and "font-src 'self'" in csp
+    assert client.get("/static/img/favicon.svg").status_code == 200
+
+
+def test_every_page_has_the_legal_links_in_its_footer(client) -> None:  # noqa: ANN001
+    html = client.get("/anmelden").get_data(as_text=True)
+    footer = html[html.index('<footer class="site-footer">') :]
+    for href in ("/impressum", "/datenschutz", "/barrierefreiheit"):
+        assert f'href="{href}"' in footer

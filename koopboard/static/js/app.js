@@ -59,3 +59,41 @@
     }
   });
 })();
+// Narrow screens stack wide tables (app.css): every cell gets its column's name as
+// data-label, read from the table's column heads (colspan counted). Also after an htmx swap.
+(function () {
+  "use strict";
+  function label(table) {
+    var headRow = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    if (!headRow) {
+      return;
+    }
+    var names = [];
+    Array.prototype.forEach.call(headRow.cells, function (cell) {
+      var text = (cell.getAttribute("data-label") || cell.textContent).replace(/\s+/g, " ").trim();
+      for (var i = 0; i < (cell.colSpan || 1); i += 1) {
+        names.push(text);
+      }
+    });
+    Array.prototype.forEach.call(table.querySelectorAll("tbody tr, tfoot tr"), function (row) {
+      var column = 0;
+      Array.prototype.forEach.call(row.cells, function (cell) {
+        if (!cell.hasAttribute("data-label") && names[column] !== undefined) {
+          cell.setAttribute("data-label", names[column]);
+        }
+        column += cell.colSpan || 1;
+      });
+    });
+  }
+  function labelAll(root) {
+    if (root.tagName === "TABLE") {
+      label(root);
+    }
+    Array.prototype.forEach.call(root.querySelectorAll("table"), label);
+  }
+  labelAll(document);
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.target;
+    labelAll(target.closest ? target.closest("table") || target : document);
+  });
+})();
