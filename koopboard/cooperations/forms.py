@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -119,3 +120,29 @@ class RoleForm(BaseForm):
 
 class DeleteForm(BaseForm):
     """CSRF-only form for delete buttons."""
+
+
+class HistoryFilterForm(BaseForm):
+    """The history's filter: a plain GET form, so a filtered history has its own address."""
+
+    class Meta:
+        csrf = False  # a filter changes nothing
+
+    art = ChoiceField(_l("Art des Datensatzes"), choices=[], validators=[Optional()])
+    person = ChoiceField(_l("Person"), choices=[], validators=[Optional()])
+    von = GermanDateField(_l("Von (Datum)"), validators=[Optional()])
+    bis = GermanDateField(_l("Bis (Datum)"), validators=[Optional()])
+
+    def set_choices(self, record_types: dict[str, object], people: list[tuple[int, str]]) -> None:
+        self.art.choices = [
+            SelectChoice("", _l("Alle Arten")),
+            *(SelectChoice(key, label) for key, label in record_types.items()),
+        ]
+        self.person.choices = [
+            SelectChoice("", _l("Alle Personen")),
+            *(SelectChoice(str(uid), name) for uid, name in people),
+        ]
+
+    def validate_bis(self, field: GermanDateField) -> None:
+        if field.data and self.von.data and field.data < self.von.data:
+            raise ValidationError(_l("Das Ende des Zeitraums darf nicht vor dem Beginn liegen."))

@@ -525,13 +525,6 @@ def history_names(entries: list[HistoryEntry]) -> dict[tuple[str, str], str]:
     return names
 
 
-def history_count(cooperation_id: int) -> int:
-    """How many history entries the cooperation has."""
-    return db.session.scalar(
-        select(func.count()).where(HistoryEntry.cooperation_id == cooperation_id)
-    )
-
-
 def last_change(cooperation: Cooperation) -> HistoryEntry | None:
     """The newest history entry of the cooperation's own master data (who saved last)."""
     return db.session.scalar(

@@ -13,11 +13,12 @@ from werkzeug.exceptions import NotFound
 from wtforms.fields.choices import SelectChoice
 
 from koopboard import csvsafe, inputs
-from koopboard.cooperations import services
+from koopboard.cooperations import changes, services
 from koopboard.cooperations.access import can_manage, load_cooperation
 from koopboard.cooperations.forms import (
     CooperationForm,
     DeleteForm,
+    HistoryFilterForm,
     PartnerEditForm,
     PartnerForm,
     RoleForm,
@@ -145,7 +146,6 @@ def create() -> Response:
 def show(cooperation_id: int) -> Response:
     """Overview, partners, roles and the latest history."""
     cooperation, role = load_cooperation(cooperation_id)
-    history = services.history_of(cooperation.id, limit=10)
     return render(
         "cooperations/show.html",
         cooperation=cooperation,
@@ -153,8 +153,7 @@ def show(cooperation_id: int) -> Response:
         manage=can_manage(role),
         partners=services.partners_of(cooperation),
         memberships=services.memberships_of(cooperation),
-        history=history,
-        history_names=services.history_names(history),
+        changes=changes.latest(cooperation.id, 10),
         delete_form=DeleteForm(),
     )
 
@@ -436,26 +435,43 @@ def revoke_role(cooperation_id: int, membership_id: int) -> Response:
     return redirect(url_for("cooperations.roles", cooperation_id=cooperation.id))
 
 
+def _history_filters(form: HistoryFilterForm) -> changes.Filters:
+    """The validated filter (a field in error filters nothing)."""
+    art = form.art.data if not form.art.errors else None
+    actor = form.person.data if not form.person.errors else None
+    return changes.Filters(
+        record_type=art or None,
+        actor_id=int(actor) if actor else None,
+        since=form.von.data if not form.von.errors else None,
+        until=form.bis.data if not (form.bis.errors or form.von.errors) else None,
+    )
+
+
 @bp.get("/<int:cooperation_id>/verlauf")
 def history(cooperation_id: int) -> Response:
-    """The complete history of the cooperation, newest first, paginated."""
+    """The cooperation's changes, newest first, one sentence each, filtered and paginated."""
     cooperation, _role = load_cooperation(cooperation_id)
-    total = services.history_count(cooperation.id)
-    pages = max((total + HISTORY_PAGE_SIZE - 1) // HISTORY_PAGE_SIZE, 1)
-    # Clamped: an absurd ?seite= shows the last page instead of overflowing OFFSET.
-    page_number = min(inputs.page_number(request.args.get("seite")), pages)
-    entries = services.history_of(
-        cooperation.id, limit=HISTORY_PAGE_SIZE, offset=(page_number - 1) * HISTORY_PAGE_SIZE
+    filtering = any(request.args.get(key) for key in ("art", "person", "von", "bis"))
+    form = HistoryFilterForm(formdata=request.args if filtering else None)
+    form.set_choices(changes.RECORD_TYPES, changes.people_in(cooperation.id))
+    valid = form.validate() if filtering else True
+    filters = _history_filters(form)
+    listing = changes.page_of(
+        cooperation.id, filters, inputs.page_number(request.args.get("seite")), HISTORY_PAGE_SIZE
     )
-    # Not ``page=``: that is render()'s template argument.
+    query = {
+        key: request.args[key]
+        for key in ("art", "person", "von", "bis")
+        if valid and request.args.get(key)
+    }
     return render(
         "cooperations/history.html",
+        "cooperations/_history_results.html",
         cooperation=cooperation,
-        entries=entries,
-        history_names=services.history_names(entries),
-        page_number=page_number,
-        pages=pages,
-        total=total,
+        form=form,
+        listing=listing,
+        query=query,
+        status=form_status(valid),
     )
 
 
@@ -476,9 +492,13 @@ def history_csv(cooperation_id: int) -> Response:
             "Feld",
             "alter Wert",
             "neuer Wert",
+            "alter Wert (Name)",
+            "neuer Wert (Name)",
         ]
     )
-    for entry in services.history_of(cooperation.id, limit=1_000_000):
+    entries = services.history_of(cooperation.id, limit=1_000_000)
+    names = changes.resolve_names(entries, amounts=False)
+    for entry in entries:
         writer.writerow(
             [
                 entry.created_at.isoformat(),
@@ -490,6 +510,8 @@ def history_csv(cooperation_id: int) -> Response:
                 entry.field or "",
                 entry.old_value or "",
                 entry.new_value or "",
+                changes.csv_name(names, entry.field, entry.old_value),
+                changes.csv_name(names, entry.field, entry.new_value),
             ]
         )
     body = "\ufeff" + buffer.getvalue()

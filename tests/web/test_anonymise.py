@@ -214,7 +214,7 @@ def test_the_admin_anonymises_a_departed_treasurer(app, world, make_cooperation)
     history = body(lead.get(f"/kooperationen/{coop.id}/verlauf"))
     assert ANONYMISED_NAME in history
     assert not _mentions(history)
-    assert f"{ANONYMISED_NAME}: Kämmerei" in history  # the role, and its end
+    assert f"{ANONYMISED_NAME} die Rolle Kämmerei entzogen" in history  # the role's end
     csv = body(lead.get(f"/kooperationen/{coop.id}/verlauf.csv"))
     assert ANONYMISED_NAME in csv and not _mentions(csv)
     own = db.session.scalars(select(HistoryEntry).where(HistoryEntry.actor_id == karla.id)).all()

@@ -324,8 +324,9 @@ def test_the_cooperation_page_and_verlauf_show_the_entries(setting, client, logi
 
     for url in (f"/kooperationen/{coop.id}", f"/kooperationen/{coop.id}/verlauf"):
         body = client.get(url).get_data(as_text=True)
-        assert "Lea Leitung &lt;lea@merchweiler.example&gt;" in body
-        assert "<td>Titel</td>" in body  # the field in words, not the column name
+        assert "Lea Leitung (Merchweiler) hat die Kooperation „Bauhof Illtal“ geändert" in body
+        assert "lea@merchweiler.example" not in body  # the person by name and municipality
+        assert '<th scope="row">Titel</th>' in body  # the field in words, not the column name
         assert "<td>Gemeinsamer Bauhof</td>" in body and "<td>Bauhof Illtal</td>" in body
         assert "<td>Gemeinschaftliche" not in body
         assert "Infrastrukturen" in body  # the Handlungsfeld's label, not its key
@@ -346,11 +347,14 @@ def test_verlauf_pages_through_long_histories(setting, client, login_as) -> None
             end_date=f"2030-01-{version:02d}",
             handlungsfeld=("it", "bildung")[version % 2],
         )
-    total = len(entries(coop.id))
-    assert total > 50
+    for version in range(9, 53):  # one change per save, whatever the number of fields
+        _rename(client, coop, f"Titel {version}", version)
+    changes = 52 + 4  # the saves, and creating the cooperation, its two partners, the role
+    assert len(entries(coop.id)) > 90
 
     first = client.get(f"/kooperationen/{coop.id}/verlauf").get_data(as_text=True)
-    assert f"{total} Einträge." in first and "Seite 1 von 2" in first and "Ältere" in first
+    assert f"{changes} Änderungen." in first and "Seite 1 von 2" in first and "Ältere" in first
+    assert first.count('<li class="change">') == 50
     last = client.get(f"/kooperationen/{coop.id}/verlauf?seite=2").get_data(as_text=True)
     assert "Seite 2 von 2" in last and "Neuere" in last
     beyond = client.get(f"/kooperationen/{coop.id}/verlauf?seite=99999999999999999999")
@@ -373,7 +377,15 @@ def test_csv_export_semicolon_utf8_bom(setting, client, login_as) -> None:  # no
     assert rows[0][:2] == ["Zeitpunkt (UTC)", "Person"]
     assert len(rows) - 1 == len(entries(coop.id))
     title_change = [r for r in rows if r[5] == "update" and r[6] == "title"]
-    assert title_change and title_change[0][7:] == ["Gemeinsamer Bauhof", "Müllabfuhr Süd; „Pilot“"]
+    assert title_change and title_change[0][7:9] == [
+        "Gemeinsamer Bauhof",
+        "Müllabfuhr Süd; „Pilot“",
+    ]
+    # Keys keep their number, with the name beside it.
+    header = rows[0]
+    partner = [r for r in rows if r[2] == "CooperationPartner" and r[6] == "municipality_id"]
+    assert header[9:] == ["alter Wert (Name)", "neuer Wert (Name)"]
+    assert {(r[8], r[10]) for r in partner} >= {(str(setting["illingen"].id), "Illingen")}
     assert title_change[0][1] == "Lea Leitung <lea@merchweiler.example>"
     assert not any("Streng getrennte Bücherei" in cell for row in rows for cell in row)
 

@@ -331,8 +331,8 @@ def test_history_names_records_in_english(  # noqa: ANN001
     assert '<html lang="en">' in page
     for english in ("Cost-sharing key 2026", "Year closing 2026", "Payment of "):
         assert english in page, english
-    assert f"{treasurer.name}: Treasury" in page  # the role of a membership, translated
-    for german in ("Verteilungsschlüssel 2026", "Jahresabschluss 2026", "Zahlung ", ": Kämmerei"):
+    assert f"gave {treasurer.name} the role Treasury" in page  # a membership, translated
+    for german in ("Verteilungsschlüssel 2026", "Jahresabschluss 2026", "Zahlung ", "Kämmerei"):
         assert german not in page, german
 
 

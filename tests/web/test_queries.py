@@ -150,6 +150,11 @@ PAGES: dict[str, Callable[[Scale], str]] = {
 }
 
 
+# The cooperation page's last changes name the people and records they refer to: one
+# statement for all of them.
+LIMITS = {"show": 9}
+
+
 def queries_for(client: KoopClient, url: str) -> list[str]:
     client.get(url)  # warm up: first connect, caches
     with counting() as statements:
@@ -174,7 +179,8 @@ def test_pages_issue_the_same_queries_for_3_and_30(app, client) -> None:  # noqa
             f"{name}: {len(few)} queries with 3, {len(many)} with 30 (N+1?):\n"
             + "\n---\n".join(many)
         )
-        assert len(many) <= 8, f"{name}: {len(many)} queries\n" + "\n---\n".join(many)
+        limit = LIMITS.get(name, 8)
+        assert len(many) <= limit, f"{name}: {len(many)} queries\n" + "\n---\n".join(many)
     print(report)
 
 
