@@ -1,6 +1,7 @@
 # KoopBoard: two commands on a fresh machine (Linux, Python 3.11+, Node.js with npm).
 #   make run    development server with embedded defaults (SQLite, server-less Celery broker,
-#               local mail sink) at http://127.0.0.1:5000, mail readable at /dev/mail
+#               local mail sink) at http://127.0.0.1:5000, mail readable at /dev/mail;
+#               other ports: make run PORT=5080 MAIL_PORT=2525 (PUBLIC_BASE_URL follows PORT)
 #   make test   the whole test suite
 # Everything runs through .venv/bin/..., so no activated shell is needed.
 
@@ -23,6 +24,11 @@ VENV_STAMP := $(VENV)/.requirements.stamp
 ASSETS_STAMP := $(VENDOR)/.package-lock.stamp
 
 PYTEST_ARGS ?=
+# make run: the web port, the mail sink's port (the app sends to MAIL_PORT, the sink listens
+# there) and the base of links in mails, which follows the web port unless set.
+PORT ?= 5000
+MAIL_PORT ?= 1025
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 # Security lint of the shipped code; each finding is fixed or justified inline (# nosec).
 BANDIT := $(BIN)/bandit -q -c pyproject.toml -r koopboard tasks app.py
 
@@ -67,12 +73,15 @@ system: ## Install chromium and docker-compose if missing (only as root with apt
 
 run: export KOOP_ENV := development
 run: export PYTHONUNBUFFERED := 1
-run: $(VENV_STAMP) assets translations ## Migrate, load the demo, start web, worker, beat, mail sink
+run: export KOOP_PORT := $(PORT)
+run: export MAIL_PORT := $(MAIL_PORT)
+run: export PUBLIC_BASE_URL := $(PUBLIC_BASE_URL)
+run: $(VENV_STAMP) assets translations ## Migrate, load the demo, start web, worker, beat, mail sink (PORT=, MAIL_PORT=)
 	mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) koop import-register --quiet
 	$(FLASK) koop load-demo
-	@echo "KoopBoard: http://127.0.0.1:5000  (mail: http://127.0.0.1:5000/dev/mail; Ctrl-C stops)"
+	@echo "KoopBoard: $(PUBLIC_BASE_URL)  (mail: $(PUBLIC_BASE_URL)/dev/mail, sink on 127.0.0.1:$(MAIL_PORT); Ctrl-C stops)"
 	$(BIN)/honcho start -f Procfile.dev
 
 test: $(VENV_STAMP) assets translations system ## Run the whole test suite (lint first: it takes a second)

@@ -53,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from koopboard.cli import koop
 
     app.cli.add_command(koop)
+    _offer_demo_logins(app)
 
     from tasks import celery_init_app
 
@@ -78,6 +79,21 @@ def _check_config(app: Flask) -> None:
                 "SECRET_KEY must be set to a random value of at least 32 characters in production."
             )
         app.config["SESSION_COOKIE_SECURE"] = True
+
+
+def _offer_demo_logins(app: Flask) -> None:
+    """The login page lists the demo's sign-ins in development mode only (``make run``);
+    production and testing never show them, whatever the database holds."""
+
+    def demo_logins() -> dict[str, Any] | None:
+        if app.config["KOOP_ENV"] != "development":
+            return None
+        from koopboard import demo
+
+        rows = demo.loaded_logins()
+        return {"password": demo.DEMO_PASSWORD, "rows": rows} if rows else None
+
+    app.jinja_env.globals["demo_logins"] = demo_logins
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -66,11 +66,26 @@ def load_demo() -> Iterator[str]:
         else:
             yield "Demodaten sind bereits vorhanden."
     yield f"Demo-Anmeldungen (Passwort für alle: {DEMO_PASSWORD}):"
-    yield f"  {ADMIN[0]:<34} Betreiber (Plattform-Admin)"
-    for email, _name, town, role in USERS:
-        yield f"  {email:<34} {role.label} ({town})"
-    for email, what in boerse_demo.login_lines():
+    for email, what in logins():
         yield f"  {email:<34} {what}"
+
+
+def logins() -> list[tuple[str, str]]:
+    """The demo's sign-ins with what each is for (printed by load-demo, listed on the login
+    page in development mode)."""
+    rows = [(ADMIN[0], "Betreiber (Plattform-Admin)")]
+    rows += [(email, f"{role.label} ({town})") for email, _name, town, role in USERS]
+    rows += list(boerse_demo.login_lines())
+    return rows
+
+
+def loaded_logins() -> list[tuple[str, str]]:
+    """The demo sign-ins whose accounts exist in this database (none before load-demo)."""
+    rows = logins()
+    existing = set(
+        db.session.scalars(select(User.email).where(User.email.in_([e for e, _ in rows])))
+    )
+    return [(email, what) for email, what in rows if email in existing]
 
 
 def _create(municipalities: dict[str, Municipality]) -> None:

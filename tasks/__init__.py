@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from typing import Any
 
 from celery import Celery, Task
 from celery.schedules import crontab
+from celery.signals import after_setup_logger
 from flask import Flask
 
 from tasks import notifications
@@ -54,6 +57,19 @@ def _beat_schedule(app: Flask) -> dict[str, dict[str, Any]]:
             "options": {"expires": 23 * 3600},
         },
     }
+
+
+# Celery's own lines for every task ("received", "succeeded in 0.01s") would print one pair
+# per relay tick, every few seconds; tasks log what they did instead (the relay: one line per
+# run with work). KOOP_VERBOSE_TASK_LOGS=1 brings Celery's lines back.
+CHATTY_LOGGERS = ("celery.worker.strategy", "celery.app.trace")
+
+
+@after_setup_logger.connect
+def quiet_task_logs(**_: object) -> None:
+    if os.environ.get("KOOP_VERBOSE_TASK_LOGS", "").strip().lower() not in {"1", "true", "yes"}:
+        for name in CHATTY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def celery_init_app(app: Flask) -> Celery:

@@ -10,19 +10,25 @@ the services never import this module.
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from flask import current_app
 
 from koopboard.notifications import delivery, jobs, retention
 
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+logger = logging.getLogger(__name__)
 
 
 @shared_task(**RELIABLE)
 def relay() -> int:
     """Send the oldest batch of due deliveries (queueing another relay if more are due) and
     enqueue the due digests."""
-    return delivery.relay(current_app.config["NOTIFY_RELAY_BATCH"])
+    claimed = delivery.relay(current_app.config["NOTIFY_RELAY_BATCH"])
+    if claimed:  # one line per run with work; the idle ticks every few seconds say nothing
+        logger.info("relay: %d delivery/digest row(s) claimed and handed on", claimed)
+    return claimed
 
 
 @shared_task(**RELIABLE)

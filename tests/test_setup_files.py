@@ -66,9 +66,15 @@ def test_front_end_packages_are_pinned_and_htmx_stays_on_2_0():
 def test_procfile_runs_web_worker_beat_and_mail_sink():
     procfile = (REPO_ROOT / "Procfile.dev").read_text()
     processes = dict(re.findall(r"^(\w+):\s*(.+)$", procfile, re.M))
-    assert "flask --app app run --host 127.0.0.1 --port 5000" in processes["web"]
-    assert "celery -A app.celery worker" in processes["worker"]
-    assert "celery -A app.celery beat" in processes["beat"] and "instance/" in processes["beat"]
+    # Ports from `make run PORT=… MAIL_PORT=…`, 5000 and 1025 when started by hand.
+    assert "flask --app app run --host 127.0.0.1 --port ${KOOP_PORT:-5000}" in processes["web"]
+    assert "--port ${MAIL_PORT:-1025}" in processes["mail"]
+    assert "--loglevel=warning" in processes["beat"]  # no line per tick
+    assert "celery -A app.celery --quiet worker" in processes["worker"]  # no banner
+    assert (
+        "celery -A app.celery --quiet beat" in processes["beat"]
+        and "instance/" in processes["beat"]
+    )
     assert "koop mail-sink" in processes["mail"]
 
 
@@ -94,3 +100,11 @@ def test_make_assets_vendors_kern_css_and_fonts():
     assert "node_modules/@kern-ux/native" in makefile
     assert "kern.min.css" in makefile and "fira-sans" in makefile
     assert "kern.min.css" in (REPO_ROOT / "Dockerfile").read_text()
+
+
+def test_make_run_takes_the_ports_and_the_public_url_follows():
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert "PORT ?= 5000" in makefile and "MAIL_PORT ?= 1025" in makefile
+    assert "PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)" in makefile
+    for exported in ("KOOP_PORT := $(PORT)", "MAIL_PORT := $(MAIL_PORT)", "PUBLIC_BASE_URL :="):
+        assert f"run: export {exported}" in makefile
