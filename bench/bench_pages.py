@@ -45,7 +45,6 @@ import textwrap
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
 
@@ -223,6 +222,9 @@ def wrk(port: int, path: str, cookie: str | None, *, threads: int, conns: int, s
     failed = int(errors.group(1)) if errors else 0
     if socket_errors:
         failed += sum(int(n) for n in socket_errors.groups())
+    done = re.search(r"^\s+(\d+) requests in", out, re.M)
+    if done is None or int(done.group(1)) == 0:
+        failed += 1  # not one answer within the run: the latencies mean nothing
     return Run(float(rps.group(1)) if rps else 0.0, latency("50"), latency("99"), failed)
 
 
@@ -231,127 +233,35 @@ def wrk(port: int, path: str, cookie: str | None, *, threads: int, conns: int, s
 
 def build_data(register: Path) -> tuple[int, str, str]:
     """Everything of step 1; returns the measured cooperation, its lead's address and password."""
-    from sqlalchemy import insert, select, update
+    from sqlalchemy import select, update
 
+    from koopboard import scale_data
     from koopboard.auth.services import hash_password
-    from koopboard.costs.books.bulk import build_books
-    from koopboard.domain.catalog import Role
     from koopboard.extensions import db
-    from koopboard.models import Cooperation, CooperationPartner, Membership, Municipality, User
-    from koopboard.models.milestone import Milestone
-    from koopboard.models.types import utcnow
+    from koopboard.models import Municipality, User
     from koopboard.municipalities.importer import import_register
 
     result = import_register(register)
     db.session.commit()
     print(f"  register: {result.summary()}")
-    towns = list(
-        db.session.scalars(
-            select(Municipality).where(Municipality.ags.like("10%")).order_by(Municipality.ags)
-        )
-    )[:20]
-    books = build_books(COSTS, "10", year=YEAR, towns=towns)
-    password = secrets.token_urlsafe(16)
-    lead = db.session.get(User, books.lead_id)
-    db.session.execute(
-        update(User).where(User.id == lead.id).values(password_hash=hash_password(password))
+    saarland = select(Municipality).where(Municipality.ags.like("10%")).order_by(Municipality.ags)
+    measured = scale_data.build_measured(
+        COSTS, MEASURED_MILESTONES, list(db.session.scalars(saarland.limit(20)))
     )
-    email = lead.email
-
-    ids = [row for row in db.session.scalars(select(Municipality.id).order_by(Municipality.ags))]
-    now, start = utcnow(), date(YEAR - 2, 1, 1)
-    fields = ["verwaltung", "it", "ver_entsorgung", "umwelt_energie", "bildung"]
-    coops, leads = [], []
-    for n in range(BULK_COOPERATIONS):
-        lead_town = ids[(n * 7) % len(ids)]
-        coops.append(
-            {
-                "title": f"Kooperation {n} Verwaltung und Service",
-                "goals": "Gemeinsam verwalten.",
-                "handlungsfeld": fields[n % len(fields)],
-                "rechtsform": "zweckvereinbarung",
-                "status": "aktiv",
-                "start_date": start,
-                "lead_municipality_id": lead_town,
-                "lead_may_approve": False,
-                "created_at": now,
-                "version": 1,
-            }
-        )
-        leads.append(
-            {
-                "email": f"leitung{n}@bench.example",
-                "name": f"Leitung {n}",
-                "password_hash": "x",  # nosec B105 - no valid hash: nobody signs in as them
-                "municipality_id": lead_town,
-                "is_admin": False,
-                "is_active_account": True,
-                "created_at": now,
-            }
-        )
-    coop_ids = db.session.scalars(insert(Cooperation).returning(Cooperation.id), coops).all()
-    user_ids = db.session.scalars(insert(User).returning(User.id), leads).all()
-    extra = BULK_PARTNERS - 4 * BULK_COOPERATIONS  # the first ones get a fifth partner
-    partners, memberships, milestones = [], [], []
-    for n, (coop_id, user_id) in enumerate(zip(coop_ids, user_ids, strict=True)):
-        count = 5 if n < extra else 4
-        for k in range(count):
-            partners.append(
-                {
-                    "cooperation_id": coop_id,
-                    "municipality_id": ids[(n * 7 + k) % len(ids)],
-                    "joined_on": start,
-                }
-            )
-        memberships.append(
-            {"cooperation_id": coop_id, "user_id": user_id, "role": Role.LEAD, "created_at": now}
-        )
-        for k in range(MILESTONES_EACH):
-            milestones.append(milestone_row(coop_id, k, ids[(n * 7 + k % count) % len(ids)]))
+    others = scale_data.add_cooperations(
+        BULK_COOPERATIONS, BULK_PARTNERS, MILESTONES_EACH, scale_data.municipality_ids()
+    )
     # The signed-in lead is also a member of four of them (Meine Kooperationen, Meilensteine).
-    for coop_id in coop_ids[:4]:
-        memberships.append(
-            {"cooperation_id": coop_id, "user_id": lead.id, "role": Role.MEMBER, "created_at": now}
-        )
-    for k in range(MEASURED_MILESTONES):
-        milestones.append(
-            milestone_row(
-                books.cooperation_id,
-                k,
-                books.municipality_ids[k % 20],
-                person=lead.id if k % 3 == 0 else None,
-            )
-        )
-    db.session.execute(insert(CooperationPartner), partners)
-    db.session.execute(insert(Membership), memberships)
-    for first in range(0, len(milestones), 5000):
-        db.session.execute(insert(Milestone), milestones[first : first + 5000])
+    scale_data.join(measured.lead_id, others[:4])
+    password = secrets.token_urlsafe(16)
+    db.session.execute(
+        update(User)
+        .where(User.id == measured.lead_id)
+        .values(password_hash=hash_password(password))
+    )
     db.session.commit()
-    return books.cooperation_id, email, password
-
-
-def milestone_row(cooperation_id: int, k: int, municipality_id: int, person=None) -> dict:  # noqa: ANN001
-    from koopboard.domain.milestones import MilestoneStatus, Phase
-    from koopboard.models.types import utcnow
-
-    statuses = list(MilestoneStatus)
-    status = statuses[k % len(statuses)]
-    due = date.today() + timedelta(days=14 * k - 120)
-    return {
-        "cooperation_id": cooperation_id,
-        "title": f"Meilenstein {k + 1}: Beschluss & Umsetzung <Teil {k % 4}>",
-        "description": "Beschreibung des Schritts mit Umlauten: Kämmerei, Gebührensatzung.",
-        "phase": list(Phase)[k % 4],
-        "due_date": due,
-        "status": status,
-        "responsible_municipality_id": municipality_id,
-        "responsible_person_id": person,
-        "completed_on": due if status == MilestoneStatus.ERLEDIGT else None,
-        "progress_note": "Vorlage im Rat" if k % 2 else "",
-        "created_at": utcnow(),
-        "updated_at": utcnow(),
-        "version": 1,
-    }
+    email = db.session.get(User, measured.lead_id).email
+    return measured.cooperation_id, email, password
 
 
 def count_statements(app, pages: list[Page], email: str) -> None:  # noqa: ANN001

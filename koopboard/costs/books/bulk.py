@@ -98,40 +98,7 @@ def build_books(
         keys.KeyData(kind="einwohner", entries=keys.default_entries(coop.id, year)),
         version=None,
     )
-    key = prepare({t.id: t.population for t in towns})
-    owed = dict.fromkeys((t.id for t in towns), Decimal("0.00"))
-    for first in range(0, costs, _BATCH):
-        rows = [
-            {
-                "cooperation_id": coop.id,
-                "budget_year": year,
-                "booking_date": date(year, 1 + n % 12, 1 + n % 28),
-                "text": f"Kosten {n}",
-                "category": "IT",
-                "kind": CostKind.KOSTEN,
-                "amount": amount_of(n),
-                "paid_by_id": towns[0].id,
-                "key_description": "nach Einwohnerzahl",
-                "state": CostState.FREIGEGEBEN,
-                "version": 1,
-            }
-            for n in range(first, min(costs, first + _BATCH))
-        ]
-        ids = db.session.scalars(insert(Cost).returning(Cost.id), rows).all()
-        shares = []
-        for cost_id, row in zip(ids, rows, strict=True):
-            for municipality_id, share in allocate(row["amount"], key).items():
-                owed[municipality_id] += share
-                shares.append(
-                    {
-                        "cost_id": cost_id,
-                        "municipality_id": municipality_id,
-                        "amount": share,
-                        "weight": Decimal(1),
-                        "explanation": "",
-                    }
-                )
-        db.session.execute(insert(CostShare), shares)
+    owed = add_costs(coop.id, towns[0].id, {t.id: t.population for t in towns}, 0, costs, year)
     db.session.add(
         Payment(
             cooperation_id=coop.id,
@@ -148,3 +115,51 @@ def build_books(
     books.rebuild_balances(coop.id, year)
     db.session.commit()
     return Books(coop.id, lead.id, treasurer.id, [t.id for t in towns], owed)
+
+
+def add_costs(
+    cooperation_id: int,
+    paid_by_id: int,
+    populations: dict[int, int],
+    first: int,
+    count: int,
+    year: int = YEAR,
+) -> dict[int, Decimal]:
+    """Costs number ``first`` … ``first + count - 1`` (approved, split by population), in
+    multi-row INSERTs; returns each municipality's sum of their shares. The maintained
+    balances are not touched: call ``books.rebuild_balances`` afterwards."""
+    key = prepare(populations)
+    owed = dict.fromkeys(populations, Decimal("0.00"))
+    for start in range(first, first + count, _BATCH):
+        rows = [
+            {
+                "cooperation_id": cooperation_id,
+                "budget_year": year,
+                "booking_date": date(year, 1 + n % 12, 1 + n % 28),
+                "text": f"Kosten {n}",
+                "category": "IT",
+                "kind": CostKind.KOSTEN,
+                "amount": amount_of(n),
+                "paid_by_id": paid_by_id,
+                "key_description": "nach Einwohnerzahl",
+                "state": CostState.FREIGEGEBEN,
+                "version": 1,
+            }
+            for n in range(start, min(first + count, start + _BATCH))
+        ]
+        ids = db.session.scalars(insert(Cost).returning(Cost.id), rows).all()
+        shares = []
+        for cost_id, row in zip(ids, rows, strict=True):
+            for municipality_id, share in allocate(row["amount"], key).items():
+                owed[municipality_id] += share
+                shares.append(
+                    {
+                        "cost_id": cost_id,
+                        "municipality_id": municipality_id,
+                        "amount": share,
+                        "weight": Decimal(1),
+                        "explanation": "",
+                    }
+                )
+        db.session.execute(insert(CostShare), shares)
+    return owed
