@@ -1,6 +1,7 @@
 """Page throughput on nationwide data, side by side with a hello-world Flask app (issue 14).
 
-python bench/bench_pages.py [--duration 10] [--rounds 2] [--c1-duration 3] [--keep]
+python bench/bench_pages.py [--duration 10] [--rounds 2] [--c1-duration 3] [--only LABEL]
+                            [--keep | --build-only]
 
 1. Builds the data on a scratch PostgreSQL database (``koopboard_bench_pages`` at
    127.0.0.1:5432, user postgres; dropped afterwards), migrated by Alembic: the register's
@@ -337,6 +338,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--register", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--build-only", action="store_true", help="build and keep the database (to profile)"
+    )
     parser.add_argument("--only", help="measure only pages whose label contains this")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
@@ -356,7 +360,7 @@ def main() -> int:
     finally:
         _stop_children()
         shutil.rmtree(scratch, ignore_errors=True)
-        if not args.keep:
+        if not (args.keep or args.build_only):
             with psycopg.connect(
                 "host=127.0.0.1 user=postgres dbname=postgres", autocommit=True
             ) as c:
@@ -391,6 +395,9 @@ def run(args: argparse.Namespace, url: str, scratch: Path) -> int:
             conn.execute(text("ANALYZE"))
             conn.commit()
         print(f"data built in {time.perf_counter() - started:.1f} s (PostgreSQL {NAME})")
+    if args.build_only:
+        print(f"kept: {url} (signed-in lead {email})")
+        return 0
     pages = pages_for(cooperation_id)
     if args.only:
         pages = [p for p in pages if args.only.lower() in p.label.lower()]

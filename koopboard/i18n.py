@@ -79,15 +79,29 @@ class LocaleFormats:
 _FORMATS: dict[str, LocaleFormats] = {}
 
 
+def _state() -> tuple[Locale, LocaleFormats, Any] | None:
+    """The locale, its patterns and its translations, resolved once per app context (a
+    request) and kept in ``g``: flask-babel's own lookups go through several context
+    proxies per call, and a page asks ~250 times (strings, dates, amounts). Keyed by the
+    locale object, so ``refresh()`` and ``force_locale`` still switch; the locale is read
+    where flask-babel 4 keeps it (``g._flask_babel.babel_locale``), else asked for."""
+    if not g:
+        return None
+    holder = g._get_current_object()  # type: ignore[attr-defined]
+    ns = holder.__dict__
+    locale = getattr(ns.get("_flask_babel"), "babel_locale", None) or get_locale()
+    if locale is None:
+        locale = Locale.parse(current_app.config["BABEL_DEFAULT_LOCALE"])
+    state = ns.get("_koop_i18n")
+    if state is None or state[0] is not locale:
+        state = ns["_koop_i18n"] = (locale, _formats_of(locale), get_translations())
+    return state
+
+
 def formats() -> LocaleFormats:
     """The current locale's resolved patterns (German outside an app context)."""
-    if not g:
-        return _formats_of(Locale.parse("de"))
-    locale = get_locale() or Locale.parse(current_app.config["BABEL_DEFAULT_LOCALE"])
-    cached = g.get("_koop_formats")
-    if cached is None or cached[0] is not locale:  # refresh() and force_locale switch
-        cached = g._koop_formats = (locale, _formats_of(locale))
-    return cached[1]
+    state = _state()
+    return _formats_of(Locale.parse("de")) if state is None else state[1]
 
 
 def _formats_of(locale: Locale) -> LocaleFormats:
@@ -211,16 +225,10 @@ def select_locale() -> str:
 
 
 def _translations() -> Any:
-    """flask-babel's translations, looked up once per request and locale: its own lookup
-    resolves context, domain and locale anew for every string (a page has ~60 of them).
-    Keyed by the locale object, so ``refresh()`` and ``force_locale`` still switch."""
-    if not g:  # no app context
-        return get_translations()
-    locale = get_locale()
-    cached = g.get("_koop_translations")
-    if cached is None or cached[0] is not locale:
-        cached = g._koop_translations = (locale, get_translations())
-    return cached[1]
+    """flask-babel's translations of the current locale, looked up once per request and
+    locale (its own lookup resolves context, domain and locale anew for every string)."""
+    state = _state()
+    return get_translations() if state is None else state[2]
 
 
 def init_app(app: Flask) -> None:
