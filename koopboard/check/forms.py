@@ -46,10 +46,12 @@ class CheckForm(BaseForm):
         choices=enum_choices(Handlungsfeld),
         validators=[Optional()],
     )
-    q3_partners = StringField(
-        _l("Mit welchen Kommunen?"),
-        validators=[Optional(), _max(1000)],
-        description=_l("Namen oder AGS, durch Komma getrennt, wie im Gemeindeverzeichnis."),
+    # Question 3's partners: found with the partner form's register search, chosen ones
+    # posted as ``q3_partner`` (AGS) checkboxes (read by the view, not a WTForms field).
+    q3_query = StringField(
+        _l("Partnerkommune suchen"),
+        validators=[Optional(), _max(100)],
+        description=_l("Name, Postleitzahl oder AGS, wie im Gemeindeverzeichnis."),
     )
     q4 = RadioField(
         _l(QUESTIONS[3]), choices=enum_choices(Scale), validators=[InputRequired(CHOOSE)]
@@ -59,10 +61,14 @@ class CheckForm(BaseForm):
     q6 = RadioField(_l(QUESTIONS[5]), choices=YES_NO, validators=[InputRequired(CHOOSE)])
     q6_text = StringField(_l("Welche Informationsangebote?"), validators=[Optional(), _max(1000)])
     q7 = RadioField(_l(QUESTIONS[6]), choices=YES_NO, validators=[InputRequired(CHOOSE)])
+    # Question 7: entries of the Kooperationsbörse picked (``q7_entry`` checkboxes) and/or
+    # free text for what is not in it.
+    q7_query = StringField(
+        _l("In der Kooperationsbörse suchen"),
+        validators=[Optional(), _max(200)],
+        description=_l("Titel, Beschreibung oder Name einer Partnerkommune."),
+    )
     q7_text = TextAreaField(
-        _l("Welche Kooperationen?"),
+        _l("Weitere Kooperationen, die nicht in der Kooperationsbörse stehen"),
         validators=[Optional(), _max(2000)],
-        description=_l(
-            "Freitext; Kooperationen aus der Kooperationsbörse schlägt das Ergebnis vor."
-        ),
     )

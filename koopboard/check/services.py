@@ -6,6 +6,7 @@ Kreis, by the platform admin). The view owns the commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,14 +16,24 @@ from sqlalchemy import and_, func, null, or_, select
 from koopboard.boerse.services import (
     KIND_COOPERATION,
     Entry,
+    Filters,
     attach_partner_names,
     distance_sql,
     entries_query,
     entry_from_row,
+    search,
     within_box,
 )
+from koopboard.cooperations import services as cooperations
+from koopboard.cooperations.services import SearchHit
 from koopboard.domain.catalog import Handlungsfeld
-from koopboard.domain.check import Answers, suggested_fields
+from koopboard.domain.check import (
+    PICKS_MAX,
+    Answers,
+    entry_key,
+    parse_entry_key,
+    suggested_fields,
+)
 from koopboard.domain.directory import Visibility
 from koopboard.domain.geo import Point
 from koopboard.extensions import db
@@ -69,35 +80,36 @@ def version(municipality_id: int, number: int) -> KoopCheck | None:
     )
 
 
-def resolve_partners(text: str) -> tuple[list[Municipality], list[str]]:
-    """Municipalities named by AGS or exact name, one per line or comma; and what is unknown."""
-    found: list[Municipality] = []
-    unknown: list[str] = []
-    for part in [p.strip() for p in (text or "").replace("\n", ",").split(",")]:
-        if not part:
-            continue
-        if part.isdigit() and len(part) == 8:
-            m = db.session.scalar(select(Municipality).where(Municipality.ags == part))
-        else:
-            m = db.session.scalar(
-                select(Municipality)
-                .where(func.lower(Municipality.name) == part.lower())
-                .order_by(func.coalesce(Municipality.population, 0).desc())
-                .limit(1)
-            )
-        if m is None:
-            unknown.append(part)
-        elif m not in found:
-            found.append(m)
-    return found, unknown
+def municipalities_by_ags(ags: Iterable[str]) -> list[Municipality]:
+    """Question 3's chosen partners, by name (the partner form's look-up)."""
+    return cooperations.municipalities_by_ags(ags, limit=PICKS_MAX)
 
 
-def names_of(ags: tuple[str, ...]) -> list[str]:
-    """The names of the municipalities with these AGS, by name."""
-    if not ags:
+def find_municipalities(query: str, near: Municipality) -> list[SearchHit]:
+    """Question 3's search: the partner form's register search, near the user's own Kreis."""
+    return cooperations.search_municipalities(query, near=near)
+
+
+def entries_by_keys(keys: Iterable[str], *, today: date) -> list[Entry]:
+    """The directory entries picked in question 7 that a signed-in user may still see
+    (one query; an entry no longer published drops out), in the order picked."""
+    parsed = [p for p in (parse_entry_key(k) for k in dict.fromkeys(keys)) if p][:PICKS_MAX]
+    if not parsed:
         return []
-    query = select(Municipality.name).where(Municipality.ags.in_(ags)).order_by(Municipality.name)
-    return list(db.session.scalars(query))
+    entries = entries_query(Visibility.visible_to(signed_in=True), today)
+    c = entries.c
+    wanted = or_(*(and_(c.kind == kind, c.key == key) for kind, key in parsed))
+    rows = db.session.execute(select(*c, null().label("distance_km")).where(wanted)).all()
+    found = {entry_key(e.kind, e.key): e for e in map(entry_from_row, rows)}
+    return [found[k] for k in (entry_key(kind, key) for kind, key in parsed) if k in found]
+
+
+def find_entries(text: str, *, today: date) -> list[Entry]:
+    """Question 7's search: the directory's own free-text search, as a signed-in user sees it."""
+    if len((text or "").strip()) < 2:
+        return []
+    found = search(Filters(text=text, page_size=10), signed_in=True, today=today)
+    return found.entries
 
 
 def save(user: User, answers: Answers) -> KoopCheck:
@@ -130,11 +142,7 @@ def result(municipality: Municipality, answers: Answers, *, today: date) -> Resu
     """Suggested fields; published cooperations and register associations in the same
     Kreis or within 25 km in those fields, nearest first."""
     fields = suggested_fields(answers)
-    partners = list(
-        db.session.scalars(
-            select(Municipality).where(Municipality.ags.in_(answers.q3_partners or ("",)))
-        )
-    )
+    partners = municipalities_by_ags(answers.q3_partners) if answers.q3 else []
     return Result(fields, suggestions(municipality, fields, today=today), partners)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -223,6 +224,15 @@ def partner_municipality_ids(cooperation: Cooperation) -> set[int]:
             )
         )
     )
+
+
+def municipalities_by_ags(ags: Iterable[str], limit: int = 20) -> list[Municipality]:
+    """The register's municipalities with these AGS, by name (unknown ones are dropped)."""
+    wanted = [a for a in dict.fromkeys(ags) if a.isdigit() and len(a) == 8][:limit]
+    if not wanted:
+        return []
+    query = select(Municipality).where(Municipality.ags.in_(wanted)).order_by(Municipality.name)
+    return list(db.session.scalars(query))
 
 
 def municipality_by_ags(ags: str | None) -> Municipality | None:

@@ -116,28 +116,48 @@ def create() -> Response:
         # The Kooperations-Check's "Kooperation anlegen" names the Handlungsfeld.
         if request.args.get("handlungsfeld") in {h.value for h in Handlungsfeld}:
             form.handlungsfeld.data = request.args["handlungsfeld"]
+    # ... and, for a cooperation that already exists, its partners (AGS, ?partner=): offered
+    # as checked boxes, added with the start date as join date when it is saved.
+    own = current_user.municipality_id
+    partners = [
+        m for m in services.municipalities_by_ags(request.values.getlist("partner")) if m.id != own
+    ]
     if form.validate_on_submit():
         try:
             cooperation = services.create_cooperation(_data(form), by=current_user)
+            for municipality in partners:
+                services.add_partner(
+                    cooperation,
+                    ags=municipality.ags,
+                    joined_on=cooperation.start_date,
+                    council_resolution_on=None,
+                )
         except services.CooperationError as exc:
             db.session.rollback()
             _attach(form, exc)
         else:
             db.session.commit()
-            flash(
-                _(
+            if partners:
+                message = _(
+                    "Die Kooperation „%(t)s“ ist angelegt, mit %(p)s als Partner ab dem Beginn. "
+                    "Prüfen Sie die Beitrittsdaten in der Partnerliste.",
+                    t=cooperation.title,
+                    p=", ".join(m.name for m in partners),
+                )
+            else:
+                message = _(
                     "Die Kooperation „%(t)s“ ist angelegt. "
                     "Fügen Sie nun die Partnerkommunen hinzu.",
                     t=cooperation.title,
-                ),
-                "success",
-            )
+                )
+            flash(message, "success")
             return _done(url_for("cooperations.show", cooperation_id=cooperation.id))
     return render(
         "cooperations/form.html",
         "cooperations/_form.html",
         form=form,
         cooperation=None,
+        partners=partners,
         status=form_status(not form.is_submitted()),
     )
 

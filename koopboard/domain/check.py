@@ -85,7 +85,10 @@ class Answers:
     q6_text: str = ""
     q7: bool = False
     q7_text: str = ""
-    q7_cooperations: tuple[int, ...] = ()  # directory entries picked
+    # Directory entries picked (published cooperations, register associations), each as
+    # "kooperation:<id>" or "verband:<ARS>" (entry_key).
+    q7_entries: tuple[str, ...] = ()
+    q7_entry_titles: tuple[str, ...] = ()  # their titles when saved: a version stays readable
 
     def to_json(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
@@ -103,6 +106,23 @@ class Answers:
             return Scale(self.q4).positive
         except ValueError:
             return False
+
+
+ENTRY_KINDS = ("kooperation", "verband")
+PICKS_MAX = 20  # partners of Q3 and entries of Q7, each
+
+
+def entry_key(kind: str, key: str) -> str:
+    """How a directory entry picked in Q7 is stored."""
+    return f"{kind}:{key}"
+
+
+def parse_entry_key(value: str) -> tuple[str, str] | None:
+    """("kooperation", "12") from "kooperation:12"; None for anything else."""
+    kind, _sep, key = (value or "").partition(":")
+    if kind not in ENTRY_KINDS or not key.isdigit() or len(key) > 12:
+        return None
+    return kind, key
 
 
 def suggested_fields(answers: Answers) -> list[Handlungsfeld]:

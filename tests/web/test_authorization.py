@@ -916,6 +916,12 @@ ROUTES: dict[str, list[Call]] = {
         Call("GET", "/kooperations-check/ergebnis", signed_in("/kooperations-check/", admin=403))
     ],
     "check.history": [Call("GET", "/kooperations-check/versionen", signed_in(200, admin=403))],
+    "check.municipality_search": [
+        Call("GET", "/kooperations-check/kommunen", signed_in("/kooperations-check/", admin=403))
+    ],
+    "check.entry_search": [
+        Call("GET", "/kooperations-check/eintraege", signed_in("/kooperations-check/", admin=403))
+    ],
     "check.show_version": [
         Call("GET", "/kooperations-check/versionen/1", signed_in(404, admin=403))
     ],

@@ -12,7 +12,13 @@ from sqlalchemy import select
 from koopboard.boerse.publishing import ListingData, save_listing
 from koopboard.domain.check import QUESTIONS, Answers, land_law, suggested_fields
 from koopboard.extensions import db
-from koopboard.models import HistoryEntry, KoopCheck, RegisterAssociation
+from koopboard.models import (
+    Cooperation,
+    CooperationPartner,
+    HistoryEntry,
+    KoopCheck,
+    RegisterAssociation,
+)
 
 SEED = Path("/work/shared/seed/interkommunale-kooperationen.txt")
 ANSWERS = {
@@ -21,7 +27,7 @@ ANSWERS = {
     "q2": "ja",
     "q3": "ja",
     "q3_fields": ["ver_entsorgung"],
-    "q3_partners": "Merchweiler",
+    "q3_partner": "10043113",  # Merchweiler, chosen with the register search
     "q4": "eher_ja",
     "q5": "nein",
     "q6": "ja",
@@ -145,22 +151,147 @@ def test_filling_the_check_saves_versions_with_author(client, login_as, world) -
     assert rows[0].answers["q3_partners"] == ["10043113"]
     old = client.get("/kooperations-check/versionen/1").get_data(as_text=True)
     assert "eher ja" in old and "Otto Neu" in old
-    # The form shows the latest answers again.
+    # The form shows the latest answers again, the partner as a checked box.
     again = client.get("/kooperations-check/").get_data(as_text=True)
-    assert 'value="Merchweiler"' in again
+    assert 'name="q3_partner" value="10043113" checked' in again
+    assert "Merchweiler <span" in again
     assert db.session.scalar(select(HistoryEntry.id).where(HistoryEntry.record_type == "KoopCheck"))
 
 
-def test_missing_answers_and_unknown_partners_are_said_next_to_the_field(
-    client, login_as, world
-) -> None:  # noqa: ANN001
+def test_missing_answers_are_said_next_to_the_field(client, login_as, world) -> None:  # noqa: ANN001
     login_as(world["newcomer"])
     response = client.post("/kooperations-check/", data={**ANSWERS, "q2": ""})
     assert response.status_code == 400
-    assert "Bitte wählen Sie eine Antwort." in response.get_data(as_text=True)
-    response = client.post("/kooperations-check/", data={**ANSWERS, "q3_partners": "Atlantis"})
-    assert "Nicht im Gemeindeverzeichnis: Atlantis" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "Bitte wählen Sie eine Antwort." in body
+    assert 'name="q3_partner" value="10043113" checked' in body  # the choice survives
+    # An AGS that is not in the register is dropped, never stored.
+    client.post("/kooperations-check/", data={**ANSWERS, "q3_partner": ["99999999", "10043113"]})
+    assert db.session.scalars(select(KoopCheck)).one().answers["q3_partners"] == ["10043113"]
+
+
+def test_question_3_finds_partners_with_the_partner_search_with_and_without_js(
+    client, login_as, world
+) -> None:  # noqa: ANN001
+    """The register search of the partner form (its ranking, its result list): without
+    JavaScript "Kommune suchen" and "Hinzufügen" post the form and answer it again with
+    everything typed so far, saving nothing; with htmx the results come while typing."""
+    login_as(world["newcomer"])
+    typed = {k: v for k, v in ANSWERS.items() if k != "q3_partner"}
+    searched = client.post(
+        "/kooperations-check/", data={**typed, "action": "search_q3", "q3_query": "Merch"}
+    )
+    assert searched.status_code == 200
+    body = searched.get_data(as_text=True)
+    assert 'name="q3_add" value="10043113"' in body
+    assert 'Merchweiler <span class="meta">(Gemeinde' in body  # the partner form's row
+    assert 'value="Kommunalakademie"' in body  # what was typed stays
     assert db.session.scalar(select(KoopCheck.id)) is None
+    added = client.post("/kooperations-check/", data={**typed, "q3_add": "10043113"})
+    assert added.status_code == 200
+    body = added.get_data(as_text=True)
+    assert 'name="q3_partner" value="10043113" checked' in body
+    assert db.session.scalar(select(KoopCheck.id)) is None
+    live = client.get(
+        "/kooperations-check/kommunen?q3_query=Merch&q3_partner=10043113",
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
+    assert live.lstrip().startswith("<p") or "<ul" in live  # only the result list
+    assert "bereits gewählt" in live and 'name="q3_add"' not in live
+    assert client.get("/kooperations-check/kommunen?q3_query=Merch").status_code == 302
+    # Saving keeps the chosen partner; unticking it removes it in the next version.
+    assert client.post("/kooperations-check/", data=ANSWERS).status_code == 302
+    assert client.post("/kooperations-check/", data=typed).status_code == 302
+    rows = db.session.scalars(select(KoopCheck).order_by(KoopCheck.version)).all()
+    assert [r.answers["q3_partners"] for r in rows] == [["10043113"], []]
+    assert "Mit: Merchweiler" in client.get("/kooperations-check/versionen/1").get_data(
+        as_text=True
+    )
+
+
+def test_question_7_picks_published_entries_or_takes_free_text(
+    client, login_as, world, make_user, make_cooperation
+) -> None:  # noqa: ANN001
+    lead = make_user(world["ottweiler"], email="lead2@ottweiler.example")
+    hidden = make_cooperation(lead, title="Standesamt intern")
+    save_listing(
+        hidden,
+        ListingData(
+            visibility="intern",
+            summary="Standesamt",
+            seeking_partners=False,
+            seeking_kreis=None,
+            seeking_radius_km=None,
+        ),
+    )
+    db.session.commit()
+    login_as(world["newcomer"])
+    searched = client.post(
+        "/kooperations-check/",
+        data={**ANSWERS, "q7": "ja", "action": "search_q7", "q7_query": "Standesamt"},
+    ).get_data(as_text=True)
+    standesamt = db.session.scalar(
+        select(Cooperation.id).where(Cooperation.title == "Gemeinsames Standesamt")
+    )
+    assert f'name="q7_add" value="kooperation:{standesamt}"' in searched
+    assert "Standesamt intern" not in searched  # intern entries are never offered
+    live = client.get(
+        "/kooperations-check/eintraege?q7_query=Illtal", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
+    assert 'name="q7_add" value="verband:100435555"' in live  # register associations too
+    picked = {
+        **ANSWERS,
+        "q7": "ja",
+        "q7_entry": [f"kooperation:{standesamt}", f"kooperation:{hidden.id}"],
+        "q7_text": "Bauhof-Verbund im Nachbarkreis",
+    }
+    assert client.post("/kooperations-check/", data=picked).status_code == 302
+    saved = db.session.scalars(select(KoopCheck)).one().answers
+    assert saved["q7_entries"] == [f"kooperation:{standesamt}"]  # not the intern one
+    assert saved["q7_entry_titles"] == ["Gemeinsames Standesamt"]
+    form = client.get("/kooperations-check/").get_data(as_text=True)
+    assert f'name="q7_entry" value="kooperation:{standesamt}" checked' in form
+    assert "Bauhof-Verbund im Nachbarkreis" in form
+    version = client.get("/kooperations-check/versionen/1").get_data(as_text=True)
+    assert "Aus der Kooperationsbörse: Gemeinsames Standesamt" in version
+    assert "Bauhof-Verbund im Nachbarkreis" in version
+
+
+def test_existing_cooperation_of_question_3_is_offered_for_registration(
+    client, login_as, world
+) -> None:  # noqa: ANN001
+    """The result offers Q3's cooperation for KoopBoard: the create form prefilled with its
+    Handlungsfeld and partners; saving adds them from the start date."""
+    login_as(world["newcomer"])
+    client.post("/kooperations-check/", data=ANSWERS)
+    body = client.get("/kooperations-check/ergebnis").get_data(as_text=True)
+    link = "/kooperationen/neu?handlungsfeld=ver_entsorgung&amp;partner=10043113"
+    assert link in body
+    form = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert 'name="partner" value="10043113" checked' in form
+    assert '<option selected value="ver_entsorgung">' in form
+    created = client.post(
+        "/kooperationen/neu",
+        data={
+            "title": "Abwasser Ottweiler-Merchweiler",
+            "handlungsfeld": "ver_entsorgung",
+            "rechtsform": "zweckvereinbarung",
+            "status": "aktiv",
+            "start_date": "2024-01-01",
+            "partner": "10043113",
+        },
+    )
+    assert created.status_code == 302
+    coop = db.session.scalar(
+        select(Cooperation).where(Cooperation.title == "Abwasser Ottweiler-Merchweiler")
+    )
+    partners = db.session.scalars(
+        select(CooperationPartner).where(CooperationPartner.cooperation_id == coop.id)
+    ).all()
+    assert {(p.municipality.name, p.joined_on) for p in partners} == {
+        ("Ottweiler", date(2024, 1, 1)),
+        ("Merchweiler", date(2024, 1, 1)),
+    }
 
 
 def test_answers_belong_to_the_municipality(client, login_as, world) -> None:  # noqa: ANN001
