@@ -180,3 +180,18 @@ def test_the_header_folds_into_a_menu_on_a_phone(open_page: Any, demo: dict[str,
     page.set_viewport_size(WIDTHS["desktop"])
     expect(page.get_by_role("navigation", name="Hauptnavigation")).to_be_visible()
     expect(page.locator("summary", has_text="Menü")).to_be_hidden()
+
+
+def test_timeline_labels_stay_readable_on_a_phone(open_page: Any, demo: dict[str, Any]) -> None:
+    audited = open_page(viewport=WIDTHS["mobile"])
+    page = audited.page
+    log_in(audited, LEAD, demo["password"])
+    audited.goto(f"/kooperationen/{demo['coop']}/meilensteine/zeitleiste")
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('main svg text')].map(t =>
+            parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)"""
+    )
+    assert sizes, "the timeline has labels"
+    assert min(sizes) >= 12, f"labels as small as {min(sizes):.1f} px"
+    scroll, inner = _scroll_width(page)
+    assert scroll <= inner, "the drawing scrolls in its frame, not the page"
