@@ -16,7 +16,7 @@ from koopboard.auth.services import create_user
 from koopboard.boerse.publishing import ListingData, save_listing
 from koopboard.check import services as check
 from koopboard.cooperations.services import CooperationData, add_partner, create_cooperation
-from koopboard.domain.check import Answers
+from koopboard.domain.check import Answers, entry_key
 from koopboard.extensions import db
 from koopboard.models import Cooperation, Municipality, User
 
@@ -123,7 +123,10 @@ def load(demo_cooperation: Cooperation, password: str) -> None:
                 q5_text="Bürgermeisterrunde des Landkreises Neunkirchen",
                 q6=False,
                 q7=True,
-                q7_text="Das gemeinsame Standesamt im Illtal",
+                # Picked from the directory: the demo cooperation (published above).
+                q7_entries=(entry_key("kooperation", str(demo_cooperation.id)),),
+                q7_entry_titles=(demo_cooperation.title,),
+                q7_text="Der Bauhof-Verbund im Nachbarkreis (nicht in der Kooperationsbörse)",
             ),
         )
     db.session.flush()

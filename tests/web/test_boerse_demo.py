@@ -35,3 +35,7 @@ def test_the_demo_publishes_three_cooperations_and_a_newcomer_with_a_check(
     result = client.get("/kooperations-check/ergebnis").get_data(as_text=True)
     assert "Gemeinsames Klimaschutzmanagement" in result
     assert "Gemeinsames Standesamt Merchweiler" in result
+    # Question 7 names the demo cooperation, picked from the directory.
+    form = client.get("/kooperations-check/").get_data(as_text=True)
+    assert 'name="q7_entry" value="kooperation:' in form
+    assert "Gemeinsames Standesamt Merchweiler" in form.split('id="q7-eintraege"')[1]
