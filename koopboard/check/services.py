@@ -136,6 +136,7 @@ class Result:
     fields: list[Handlungsfeld]
     suggestions: list[Entry]
     partners: list[Municipality]  # Q3: whom the municipality already works with
+    known: list[Entry]  # Q7: directory entries it named, still published
 
 
 def result(municipality: Municipality, answers: Answers, *, today: date) -> Result:
@@ -143,7 +144,8 @@ def result(municipality: Municipality, answers: Answers, *, today: date) -> Resu
     Kreis or within 25 km in those fields, nearest first."""
     fields = suggested_fields(answers)
     partners = municipalities_by_ags(answers.q3_partners) if answers.q3 else []
-    return Result(fields, suggestions(municipality, fields, today=today), partners)
+    known = entries_by_keys(answers.q7_entries, today=today) if answers.q7 else []
+    return Result(fields, suggestions(municipality, fields, today=today), partners, known)
 
 
 def suggestions(

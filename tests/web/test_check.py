@@ -252,6 +252,9 @@ def test_question_7_picks_published_entries_or_takes_free_text(
     form = client.get("/kooperations-check/").get_data(as_text=True)
     assert f'name="q7_entry" value="kooperation:{standesamt}" checked' in form
     assert "Bauhof-Verbund im Nachbarkreis" in form
+    result = client.get("/kooperations-check/ergebnis").get_data(as_text=True)
+    known = result.split('id="bekannte"')[1].split("</section>")[0]
+    assert "Gemeinsames Standesamt</a>" in known and "Beitritt anfragen<span" in known
     version = client.get("/kooperations-check/versionen/1").get_data(as_text=True)
     assert "Aus der Kooperationsbörse: Gemeinsames Standesamt" in version
     assert "Bauhof-Verbund im Nachbarkreis" in version
