@@ -117,6 +117,13 @@ class Config:
     KOOP_OPERATOR_SUPERVISION = os.environ.get("KOOP_OPERATOR_SUPERVISION", "")
     KOOP_PRIVACY_OFFICER = os.environ.get("KOOP_PRIVACY_OFFICER", "")
     KOOP_PRIVACY_AUTHORITY = os.environ.get("KOOP_PRIVACY_AUTHORITY", "")
+    # Erklärung zur Barrierefreiheit (/barrierefreiheit): the date it was made or last
+    # reviewed (TT.MM.JJJJ), and the Land's enforcement body (Durchsetzungs- or
+    # Schlichtungsstelle) with its web address. Without one, the page names the federal
+    # Schlichtungsstelle nach § 16 BGG.
+    KOOP_ACCESSIBILITY_REVIEWED_ON = os.environ.get("KOOP_ACCESSIBILITY_REVIEWED_ON", "")
+    KOOP_ACCESSIBILITY_ENFORCEMENT = os.environ.get("KOOP_ACCESSIBILITY_ENFORCEMENT", "")
+    KOOP_ACCESSIBILITY_ENFORCEMENT_URL = os.environ.get("KOOP_ACCESSIBILITY_ENFORCEMENT_URL", "")
     # Receipts may have 10 MB (checked with a German message next to the field); the rest is
     # room for the other fields and the multipart overhead. Larger requests answer 413.
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024

@@ -42,8 +42,17 @@ def set_language() -> Response:
 
 @bp.get("/barrierefreiheit")
 def accessibility() -> Response:
-    """Erklärung zur Barrierefreiheit (BITV 2.0) with the feedback contact."""
-    return render("main/accessibility.html", contact=current_app.config["ACCESSIBILITY_CONTACT"])
+    """Erklärung zur Barrierefreiheit (§ 12b BGG, § 7 BITV 2.0): the state of compliance,
+    what is not accessible, when and how it was assessed, the feedback contact and the
+    enforcement or conciliation body, the operator's parts from the configuration."""
+    config = current_app.config
+    return render(
+        "main/accessibility.html",
+        contact=config["ACCESSIBILITY_CONTACT"],
+        operator=_operator(),
+        enforcement_url=(config.get("KOOP_ACCESSIBILITY_ENFORCEMENT_URL") or "").strip(),
+        site_url=config["PUBLIC_BASE_URL"],
+    )
 
 
 # The operator's details (config, see .env.example): the page names the variable of each
@@ -57,6 +66,8 @@ _OPERATOR = {
     "supervision": "KOOP_OPERATOR_SUPERVISION",
     "privacy_officer": "KOOP_PRIVACY_OFFICER",
     "privacy_authority": "KOOP_PRIVACY_AUTHORITY",
+    "accessibility_reviewed_on": "KOOP_ACCESSIBILITY_REVIEWED_ON",
+    "accessibility_enforcement": "KOOP_ACCESSIBILITY_ENFORCEMENT",
 }
 
 

@@ -124,3 +124,44 @@ def test_both_pages_read_english(client) -> None:  # noqa: ANN001
     assert "The content of delivered notifications is deleted after 90 days" in privacy
     assert "Art. 6(1)(e) GDPR" in privacy and "former person (anonymised)" in privacy
     assert 'href="/datenschutz">Privacy</a>' in imprint
+
+
+def test_accessibility_statement_has_the_parts_bitv_asks_for(client) -> None:  # noqa: ANN001
+    response = client.get("/barrierefreiheit")
+    assert response.status_code == 200  # no login
+    page = text(response)
+    for heading in (
+        "Stand der Vereinbarkeit mit den Anforderungen",
+        "Nicht barrierefreie Inhalte",
+        "Erstellung dieser Erklärung",
+        "Feedback und Kontakt",
+        "Schlichtungsverfahren",
+    ):
+        assert f">{heading}</h2>" in page
+    assert "teilweise vereinbar" in page
+    assert 'href="mailto:barrierefreiheit@koopboard.localhost"' in page
+    # Unconfigured: the page says what the operator still has to set, and names the
+    # federal conciliation body.
+    assert "der Betreiber setzt dafür KOOP_ACCESSIBILITY_REVIEWED_ON" in page
+    assert "KOOP_OPERATOR_NAME" in page
+    assert "Schlichtungsstelle nach § 16 BGG" in page
+
+
+def test_accessibility_statement_from_the_configuration(variant) -> None:  # noqa: ANN001
+    app = variant(
+        **OPERATOR,
+        ACCESSIBILITY_CONTACT="barrierefrei@zv-digital.example",
+        KOOP_ACCESSIBILITY_REVIEWED_ON="01.12.2026",
+        KOOP_ACCESSIBILITY_ENFORCEMENT="Landesbeauftragter für Menschen mit Behinderungen",
+        KOOP_ACCESSIBILITY_ENFORCEMENT_URL="https://www.example.org/schlichtung",
+    )
+    page = text(app.test_client().get("/barrierefreiheit"))
+    assert "Zweckverband Digitale Verwaltung Saar ist bemüht" in page
+    assert "zuletzt überprüft am: 01.12.2026" in page
+    assert 'href="mailto:barrierefrei@zv-digital.example"' in page and "06825 123-0" in page
+    assert (
+        '<a href="https://www.example.org/schlichtung">'
+        "Landesbeauftragter für Menschen mit Behinderungen</a>" in page
+    )
+    assert "§ 16 BGG" not in page
+    assert "noch nicht eingetragen" not in page
