@@ -18,8 +18,9 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
-from koopboard.domain.keys import format_percent
-from koopboard.domain.money import format_eur
+from koopboard.domain import messages
+from koopboard.domain.keys import Share, format_percent
+from koopboard.domain.money import Amount, format_eur
 from koopboard.domain.persons import ANONYMISED_NAME
 from koopboard.extensions import babel
 
@@ -209,6 +210,35 @@ def person(value: object) -> object:
     return value
 
 
+def _value(value: object) -> object:
+    """A parameter of a ``Msg`` in the locale's format."""
+    if isinstance(value, messages.Msg):
+        return str(value)
+    if isinstance(value, Amount):
+        return format_money(value.value)
+    if isinstance(value, Share):
+        text = format_percent(Fraction(value.value), value.places)
+        return text if _german() else text.replace(",", ".").replace("\u00a0%", "%")
+    if isinstance(value, messages.Count):
+        return format_number(value.value)
+    if isinstance(value, messages.Number):
+        return messages.german_value(value) if _german() else f"{value.value:f}"
+    if isinstance(value, date):
+        return format_day(value)
+    return value
+
+
+def say(message: messages.Msg) -> str | None:
+    """A domain or service sentence in the reader's language (None outside a request:
+    workers and the CLI keep the German)."""
+    if not has_request_context():
+        return None
+    text = _translations().ugettext(message.text)
+    if not message.params:
+        return text
+    return text % {key: _value(value) for key, value in message.params.items()}
+
+
 def select_locale() -> str:
     """Session choice, then the user's setting, then German (not the browser: German first)."""
     languages = current_app.config["LANGUAGES"]
@@ -232,6 +262,7 @@ def _translations() -> Any:
 
 
 def init_app(app: Flask) -> None:
+    messages.install(say)
     babel.init_app(
         app,
         locale_selector=select_locale,

@@ -34,7 +34,7 @@ mkdir -p "$TRANSLATIONS"
 new_pot=$(mktemp "$TRANSLATIONS/.messages.pot.XXXXXX")
 trap 'rm -f "$new_pot"' EXIT
 "$PYBABEL" -q extract -F babel.cfg \
-    -k _ -k gettext -k ngettext:1,2 -k lazy_gettext -k _l -k lazy_ngettext:1,2 -k N_ \
+    -k _ -k gettext -k ngettext:1,2 -k lazy_gettext -k _l -k lazy_ngettext:1,2 -k N_ -k Msg \
     --sort-output --no-wrap --add-location=file \
     --project=KoopBoard --copyright-holder=KoopBoard \
     --msgid-bugs-address=koopboard@example.org \

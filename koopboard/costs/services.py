@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from koopboard.domain.catalog import Role
+from koopboard.domain.messages import Msg
 from koopboard.extensions import db
 from koopboard.models import CooperationPartner, HistoryEntry, Municipality
 from koopboard.models.cost import YearClosing
@@ -99,8 +100,11 @@ def check_open(cooperation_id: int, year: int, field: str | None = "budget_year"
     """Refuse changes in a closed budget year."""
     if is_closed(cooperation_id, year):
         raise CostError(
-            f"Das Haushaltsjahr {year} ist abgeschlossen und kann nicht mehr geändert werden. "
-            "Korrekturen bitte als neue Buchung in einem offenen Jahr erfassen.",
+            Msg(
+                "Das Haushaltsjahr %(year)s ist abgeschlossen und kann nicht mehr geändert "
+                "werden. Korrekturen bitte als neue Buchung in einem offenen Jahr erfassen.",
+                year=year,
+            ),
             field,
         )
 

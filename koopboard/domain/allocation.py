@@ -37,6 +37,7 @@ from math import lcm
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from koopboard.domain.catalog import N_
+from koopboard.domain.messages import Msg
 from koopboard.domain.money import CENT, EXACT, from_cents
 
 
@@ -65,7 +66,7 @@ TIE_BREAK_RULE = N_(
 class AllocationError(ValueError):
     """Input that cannot be split; the message is German and user-facing."""
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: Msg, code: str) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -101,7 +102,7 @@ def allocate(total: Decimal, weights: Mapping[K, Weight] | Prepared[K]) -> dict[
 def allocate_cents(total_cents: int, weights: Mapping[K, Weight] | Prepared[K]) -> dict[K, int]:
     """Like ``allocate`` but on an int number of cents, for callers that sum many shares."""
     if type(total_cents) is not int:
-        raise AllocationError("Der Betrag in Cent muss eine ganze Zahl (int) sein.", "type")
+        raise AllocationError(Msg("Der Betrag in Cent muss eine ganze Zahl (int) sein."), "type")
     prepared = prepare(weights)
     return dict(zip(prepared.keys, _split(total_cents, prepared), strict=True))
 
@@ -143,15 +144,17 @@ def prepare(weights: Mapping[K, Weight] | Prepared[K]) -> Prepared[K]:
     if type(weights) is Prepared:
         return weights
     if type(weights) is not dict and not isinstance(weights, Mapping):
-        raise AllocationError("Die Gewichte müssen je Partner angegeben sein.", "type")
+        raise AllocationError(Msg("Die Gewichte müssen je Partner angegeben sein."), "type")
     if not weights:
-        raise AllocationError("Es gibt keine Partner, auf die verteilt werden kann.", "empty")
+        raise AllocationError(Msg("Es gibt keine Partner, auf die verteilt werden kann."), "empty")
     try:
         keys = sorted(weights)
     except TypeError as exc:
         raise AllocationError(
-            "Die Partner lassen sich nicht eindeutig ordnen; die Schlüssel müssen "
-            "vergleichbar sein (z. B. alle Gemeindeschlüssel als Text).",
+            Msg(
+                "Die Partner lassen sich nicht eindeutig ordnen; die Schlüssel müssen "
+                "vergleichbar sein (z. B. alle Gemeindeschlüssel als Text)."
+            ),
             "unsortable",
         ) from exc
     values = tuple(map(weights.__getitem__, keys))
@@ -163,12 +166,13 @@ def prepare(weights: Mapping[K, Weight] | Prepared[K]) -> Prepared[K]:
     if min(scaled) < 0:
         bad = ", ".join(str(k) for k, v in zip(keys, scaled, strict=True) if v < 0)
         raise AllocationError(
-            f"Gewichte dürfen nicht negativ sein (betrifft: {bad}).", "negative_weight"
+            Msg("Gewichte dürfen nicht negativ sein (betrifft: %(bad)s).", bad=bad),
+            "negative_weight",
         )
     weight_sum = sum(scaled)
     if not weight_sum:
         raise AllocationError(
-            "Alle Gewichte sind 0; der Betrag lässt sich so auf niemanden verteilen.",
+            Msg("Alle Gewichte sind 0; der Betrag lässt sich so auf niemanden verteilen."),
             "all_zero",
         )
     return Prepared(tuple(keys), values, scaled, weight_sum)
@@ -297,21 +301,25 @@ def _total_cents(total: Decimal) -> int:
     if type(total) is not Decimal:
         if isinstance(total, float):
             raise AllocationError(
-                "Beträge dürfen keine Gleitkommazahlen (float) sein; bitte Decimal verwenden.",
+                Msg("Beträge dürfen keine Gleitkommazahlen (float) sein; bitte Decimal verwenden."),
                 "float",
             )
         if not isinstance(total, Decimal):
             raise AllocationError(
-                f"Der Betrag muss ein Decimal sein, nicht {type(total).__name__}.", "type"
+                Msg("Der Betrag muss ein Decimal sein, nicht %(type)s.", type=type(total).__name__),
+                "type",
             )
     if not total.is_finite():
-        raise AllocationError(f"„{total}“ ist kein Betrag.", "not_a_number")
+        raise AllocationError(Msg("„%(raw)s“ ist kein Betrag.", raw=total), "not_a_number")
     numerator, denominator = total.as_integer_ratio()
     value, rest = divmod(numerator * 100, denominator)
     if rest:
         raise AllocationError(
-            f"Der Betrag {total} hat mehr als zwei Nachkommastellen; nur ganze Cent lassen "
-            "sich verteilen.",
+            Msg(
+                "Der Betrag %(raw)s hat mehr als zwei Nachkommastellen; nur ganze Cent lassen "
+                "sich verteilen.",
+                raw=total,
+            ),
             "too_many_decimals",
         )
     return value
@@ -326,22 +334,32 @@ def _scale(keys: Sequence[K], values: Sequence[object]) -> tuple[int, ...]:
         elif isinstance(value, Decimal):
             if not value.is_finite():
                 raise AllocationError(
-                    f"Das Gewicht von {key} ist keine Zahl ({value}).", "not_a_number"
+                    Msg(
+                        "Das Gewicht von %(key)s ist keine Zahl (%(value)s).", key=key, value=value
+                    ),
+                    "not_a_number",
                 )
             ratios.append(value.as_integer_ratio())
         elif isinstance(value, Fraction):
             ratios.append((value.numerator, value.denominator))
         elif isinstance(value, float):
             raise AllocationError(
-                f"Das Gewicht von {key} ist eine Gleitkommazahl (float); bitte Decimal, "
-                "int oder Fraction verwenden.",
+                Msg(
+                    "Das Gewicht von %(key)s ist eine Gleitkommazahl (float); bitte Decimal, "
+                    "int oder Fraction verwenden.",
+                    key=key,
+                ),
                 "float",
             )
         elif isinstance(value, int) and not isinstance(value, bool):
             ratios.append((int(value), 1))
         else:
             raise AllocationError(
-                f"Das Gewicht von {key} muss eine Zahl sein, nicht {type(value).__name__}.",
+                Msg(
+                    "Das Gewicht von %(key)s muss eine Zahl sein, nicht %(type)s.",
+                    key=key,
+                    type=type(value).__name__,
+                ),
                 "type",
             )
     common = lcm(*(denominator for _, denominator in ratios))

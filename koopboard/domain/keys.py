@@ -29,6 +29,7 @@ from typing import Generic, Protocol, TypeVar
 
 from koopboard.domain.allocation import K, Weight, round_half_up
 from koopboard.domain.catalog import N_
+from koopboard.domain.messages import Msg, Number
 
 HUNDRED = Decimal(100)
 PERCENT_PLACES = 3
@@ -61,7 +62,7 @@ _KIND_LABELS = {  # marked for Babel; the UI translates them where it shows them
 class SharingKeyError(ValueError):
     """A key that cannot be used; the message is German and user-facing."""
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: Msg, code: str) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -122,7 +123,7 @@ def equal(partners: Iterable[K]) -> Weighting[K]:
     keys = list(partners)
     _require_partners(keys)
     if len(set(keys)) != len(keys):
-        raise SharingKeyError("Ein Partner ist mehrfach genannt.", "duplicate")
+        raise SharingKeyError(Msg("Ein Partner ist mehrfach genannt."), "duplicate")
     return Weighting(
         KeyKind.EQUAL,
         dict.fromkeys(keys, 1),
@@ -138,7 +139,7 @@ def by_population(populations: Mapping[K, Population]) -> Weighting[K]:
         _check_population(key, figure)
     if not any(figure.count for figure in populations.values()):
         raise SharingKeyError(
-            "Alle Einwohnerzahlen sind 0; nach Einwohnern lässt sich nichts verteilen.",
+            Msg("Alle Einwohnerzahlen sind 0; nach Einwohnern lässt sich nichts verteilen."),
             "all_zero",
         )
     stichtage = sorted({figure.stichtag for figure in populations.values()})
@@ -155,11 +156,14 @@ def fixed_percentages(percentages: Mapping[K, Decimal | int]) -> Weighting[K]:
     """Agreed percentages, up to three decimals each, totalling exactly 100."""
     _require_partners(percentages)
     for key, value in percentages.items():
-        _check_percent(f"Der Prozentsatz von {key}", value)
+        _check_percent(Msg("Der Prozentsatz von %(key)s", key=key), value)
     total = sum(percentages.values(), Decimal(0))
     if total != HUNDRED:
         raise SharingKeyError(
-            f"Die Prozentsätze ergeben zusammen {format_percent(total)} statt genau 100 %.",
+            Msg(
+                "Die Prozentsätze ergeben zusammen %(total)s statt genau 100 %%.",
+                total=Share(total),
+            ),
             "sum_not_100",
         )
     return Weighting(
@@ -174,12 +178,17 @@ def by_usage(units: Mapping[K, Decimal | int], *, unit: str, year: int) -> Weigh
     """Shares in proportion to usage units of a budget year (pupils, cases, EGW)."""
     _require_partners(units)
     if not unit.strip():
-        raise SharingKeyError("Bitte die Einheit angeben (z. B. Schüler, Fälle).", "unit")
+        raise SharingKeyError(Msg("Bitte die Einheit angeben (z. B. Schüler, Fälle)."), "unit")
     for key, value in units.items():
-        _check_number(f"Die Nutzungseinheiten von {key}", value)
+        _check_number(Msg("Die Nutzungseinheiten von %(key)s", key=key), value)
     if not any(units.values()):
         raise SharingKeyError(
-            f"Alle Nutzungseinheiten ({unit}, {year}) sind 0; so lässt sich nichts verteilen.",
+            Msg(
+                "Alle Nutzungseinheiten (%(unit)s, %(year)s) sind 0; so lässt sich nichts "
+                "verteilen.",
+                unit=unit,
+                year=year,
+            ),
             "all_zero",
         )
     return Weighting(
@@ -193,7 +202,7 @@ def by_usage(units: Mapping[K, Decimal | int], *, unit: str, year: int) -> Weigh
 def mixed(populations: Mapping[K, Population], *, base_percent: Decimal | int) -> Weighting[K]:
     """A base percentage (Sockel) split equally, the rest by population — exact weights."""
     _require_partners(populations)
-    _check_percent("Der Sockelanteil", base_percent)
+    _check_percent(Msg("Der Sockelanteil"), base_percent)
     for key, figure in populations.items():
         _check_population(key, figure)
     base = Fraction(base_percent)
@@ -202,7 +211,7 @@ def mixed(populations: Mapping[K, Population], *, base_percent: Decimal | int) -
     total_population = sum(figure.count for figure in populations.values())
     if total_population == 0 and rest:
         raise SharingKeyError(
-            "Alle Einwohnerzahlen sind 0; der Einwohneranteil lässt sich nicht verteilen.",
+            Msg("Alle Einwohnerzahlen sind 0; der Einwohneranteil lässt sich nicht verteilen."),
             "all_zero",
         )
     basis: dict[K, Basis] = {}
@@ -253,8 +262,11 @@ def active_partners(partners: Iterable[M], on_date: date) -> list[M]:
     for partner in partners:
         if partner.left_on is not None and partner.left_on <= partner.joined_on:
             raise SharingKeyError(
-                f"Austritt ({partner.left_on:%d.%m.%Y}) liegt nicht nach dem Beitritt "
-                f"({partner.joined_on:%d.%m.%Y}).",
+                Msg(
+                    "Austritt (%(left)s) liegt nicht nach dem Beitritt (%(joined)s).",
+                    left=partner.left_on,
+                    joined=partner.joined_on,
+                ),
                 "left_before_joined",
             )
         if is_active(partner, on_date):
@@ -272,19 +284,25 @@ def check_participants(
     """Refuse a key that names an inactive partner or misses an active one on ``on_date``."""
     named, present = set(key_partners), set(active)
     label = (lambda key: names.get(key, str(key))) if names else str
-    day = on_date.strftime("%d.%m.%Y")
     inactive = sorted(named - present)
     if inactive:
         raise SharingKeyError(
-            f"Der Schlüssel nennt Partner, die am {day} nicht beteiligt sind: "
-            f"{', '.join(label(key) for key in inactive)}.",
+            Msg(
+                "Der Schlüssel nennt Partner, die am %(day)s nicht beteiligt sind: %(names)s.",
+                day=on_date,
+                names=", ".join(label(key) for key in inactive),
+            ),
             "inactive_partner",
         )
     missing = sorted(present - named)
     if missing:
         raise SharingKeyError(
-            f"Der Schlüssel enthält nicht alle am {day} beteiligten Partner; es fehlen: "
-            f"{', '.join(label(key) for key in missing)}.",
+            Msg(
+                "Der Schlüssel enthält nicht alle am %(day)s beteiligten Partner; es fehlen: "
+                "%(names)s.",
+                day=on_date,
+                names=", ".join(label(key) for key in missing),
+            ),
             "missing_partner",
         )
 
@@ -299,11 +317,12 @@ def parse_percent(text: str) -> Decimal:
     match = _PERCENT.fullmatch(body)
     if match is None:
         raise SharingKeyError(
-            f"„{raw}“ ist kein gültiger Prozentsatz; bitte z. B. 33,333 eingeben.", "invalid"
+            Msg("„%(raw)s“ ist kein gültiger Prozentsatz; bitte z. B. 33,333 eingeben.", raw=raw),
+            "invalid",
         )
     decimals = match[2] or ""
     value = Decimal(f"{match[1]}.{decimals or '0'}")
-    _check_percent("Der Prozentsatz", value)
+    _check_percent(Msg("Der Prozentsatz"), value)
     return value
 
 
@@ -318,22 +337,35 @@ def format_percent(value: Decimal | Fraction | int, places: int = PERCENT_PLACES
     return f"{prefix}{text.replace('.', ',')}\u00a0%"
 
 
+@dataclass(frozen=True)
+class Share:
+    """A percentage inside a sentence (``messages.Msg``); German: ``format_percent``."""
+
+    value: Decimal | Fraction | int
+    places: int = PERCENT_PLACES
+
+    def __str__(self) -> str:
+        return format_percent(self.value, self.places)
+
+
 def _require_partners(partners: Sized) -> None:
     """Refuse a key without partners."""
     if not partners:
-        raise SharingKeyError("Der Schlüssel braucht mindestens einen Partner.", "empty")
+        raise SharingKeyError(Msg("Der Schlüssel braucht mindestens einen Partner."), "empty")
 
 
-def _check_number(what: str, value: object) -> None:
+def _check_number(what: Msg, value: object) -> None:
     """Refuse floats, non-numbers, non-finite and negative values."""
     if isinstance(value, float):
-        raise SharingKeyError(f"{what} ist eine Gleitkommazahl; bitte exakt angeben.", "float")
+        raise SharingKeyError(
+            Msg("%(what)s ist eine Gleitkommazahl; bitte exakt angeben.", what=what), "float"
+        )
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise SharingKeyError(f"{what} muss eine Zahl sein.", "type")
+        raise SharingKeyError(Msg("%(what)s muss eine Zahl sein.", what=what), "type")
     if isinstance(value, Decimal) and not value.is_finite():
-        raise SharingKeyError(f"{what} ist keine Zahl.", "not_a_number")
+        raise SharingKeyError(Msg("%(what)s ist keine Zahl.", what=what), "not_a_number")
     if value < 0:
-        raise SharingKeyError(f"{what} darf nicht negativ sein.", "negative")
+        raise SharingKeyError(Msg("%(what)s darf nicht negativ sein.", what=what), "negative")
 
 
 def _check_percent(what: str, value: object) -> None:
@@ -342,20 +374,32 @@ def _check_percent(what: str, value: object) -> None:
     if not isinstance(value, int | Decimal):  # _check_number refused the rest already
         raise TypeError(f"{what}: {value!r} is no number")
     if value > HUNDRED:
-        raise SharingKeyError(f"{what} darf höchstens 100 % betragen.", "over_100")
-    if isinstance(value, Decimal) and 1000 % value.as_integer_ratio()[1]:
-        shown = f"{value:f}".replace(".", ",")
         raise SharingKeyError(
-            f"{what} hat mehr als drei Nachkommastellen ({shown} %).", "too_many_decimals"
+            Msg("%(what)s darf höchstens 100 %% betragen.", what=what), "over_100"
+        )
+    if isinstance(value, Decimal) and 1000 % value.as_integer_ratio()[1]:
+        raise SharingKeyError(
+            Msg(
+                "%(what)s hat mehr als drei Nachkommastellen (%(shown)s %%).",
+                what=what,
+                shown=Number(value),
+            ),
+            "too_many_decimals",
         )
 
 
 def _check_population(key: object, figure: Population) -> None:
     """Refuse a population figure that is not a non-negative whole number."""
     if not isinstance(figure, Population):
-        raise SharingKeyError(f"Für {key} fehlt die Einwohnerzahl mit Stichtag.", "type")
+        raise SharingKeyError(
+            Msg("Für %(key)s fehlt die Einwohnerzahl mit Stichtag.", key=key), "type"
+        )
     count = figure.count
     if isinstance(count, bool) or not isinstance(count, int):
-        raise SharingKeyError(f"Die Einwohnerzahl von {key} muss eine ganze Zahl sein.", "type")
+        raise SharingKeyError(
+            Msg("Die Einwohnerzahl von %(key)s muss eine ganze Zahl sein.", key=key), "type"
+        )
     if count < 0:
-        raise SharingKeyError(f"Die Einwohnerzahl von {key} darf nicht negativ sein.", "negative")
+        raise SharingKeyError(
+            Msg("Die Einwohnerzahl von %(key)s darf nicht negativ sein.", key=key), "negative"
+        )

@@ -24,7 +24,10 @@ formatting agree, and ``parse_amount`` reads it back.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation, Rounded
+
+from koopboard.domain.messages import Msg
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # NUMERIC(14,2)
@@ -47,7 +50,7 @@ _DIGITS_AND_SEPARATORS = re.compile(r"[0-9][0-9.,]*", re.ASCII)
 class MoneyError(ValueError):
     """An amount that is not a valid euro amount; the message is German and user-facing."""
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: Msg, code: str) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -59,11 +62,13 @@ def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
         raise TypeError(f"parse_amount expects str, got {type(text).__name__}")
     raw = text.strip(_BLANKS)
     if not raw:
-        raise MoneyError("Bitte einen Betrag eingeben.", "empty")
+        raise MoneyError(Msg("Bitte einen Betrag eingeben."), "empty")
     if len(raw) > _MAX_INPUT_LENGTH:
         raise MoneyError(
-            f"Die Eingabe ist zu lang für einen Betrag; höchstens {format_eur(MAX_AMOUNT)} "
-            "sind möglich.",
+            Msg(
+                "Die Eingabe ist zu lang für einen Betrag; höchstens %(max)s sind möglich.",
+                max=Amount(MAX_AMOUNT),
+            ),
             "too_large",
         )
     body = raw
@@ -88,22 +93,28 @@ def parse_amount(text: str, *, allow_negative: bool = False) -> Decimal:
     frac = match["frac"] or ""
     if len(frac) > 2:
         raise MoneyError(
-            f"„{raw}“ hat {len(frac)} Nachkommastellen; ein Eurobetrag hat höchstens zwei "
-            "(Cent). Tausender bitte mit Punkt trennen, z. B. 1.234,56.",
+            Msg(
+                "„%(raw)s“ hat %(n)s Nachkommastellen; ein Eurobetrag hat höchstens zwei "
+                "(Cent). Tausender bitte mit Punkt trennen, z. B. 1.234,56.",
+                raw=raw,
+                n=len(frac),
+            ),
             "too_many_decimals",
         )
     digits = match["int"].replace(".", "")
     amount = Decimal(f"{digits}.{frac.ljust(2, '0')}")
     if amount > MAX_AMOUNT:
         raise MoneyError(
-            f"Der Betrag ist zu groß; höchstens {format_eur(MAX_AMOUNT)} sind möglich.",
+            Msg("Der Betrag ist zu groß; höchstens %(max)s sind möglich.", max=Amount(MAX_AMOUNT)),
             "too_large",
         )
     if negative and amount:
         if not allow_negative:
             raise MoneyError(
-                "Ein negativer Betrag ist hier nicht erlaubt. Förderungen und Stornos "
-                "werden als eigene Buchung erfasst.",
+                Msg(
+                    "Ein negativer Betrag ist hier nicht erlaubt. Förderungen und Stornos "
+                    "werden als eigene Buchung erfasst."
+                ),
                 "negative",
             )
         amount = -amount
@@ -119,20 +130,24 @@ def _invalid_code(body: str) -> str:
     return "not_a_number"
 
 
-def _explain_invalid(body: str, raw: str) -> str:
+def _explain_invalid(body: str, raw: str) -> Msg:
     """Say in German why ``body`` is not a German amount."""
     code = _invalid_code(body)
     if code == "english_format":
-        return (
-            f"„{raw}“ ist in englischer Schreibweise. Bitte Komma als Dezimaltrennzeichen und "
-            "Punkt als Tausendertrennzeichen verwenden, z. B. 12.345,67."
+        return Msg(
+            "„%(raw)s“ ist in englischer Schreibweise. Bitte Komma als Dezimaltrennzeichen und "
+            "Punkt als Tausendertrennzeichen verwenden, z. B. 12.345,67.",
+            raw=raw,
         )
     if code == "grouping":
-        return (
-            f"„{raw}“ ist kein gültiger Betrag: Der Punkt trennt nur Tausender (immer drei "
-            "Ziffern), das Komma die Cent, z. B. 12.345,67 oder 12345,67."
+        return Msg(
+            "„%(raw)s“ ist kein gültiger Betrag: Der Punkt trennt nur Tausender (immer drei "
+            "Ziffern), das Komma die Cent, z. B. 12.345,67 oder 12345,67.",
+            raw=raw,
         )
-    return f"„{raw}“ ist kein gültiger Betrag. Bitte Ziffern eingeben, z. B. 12.345,67."
+    return Msg(
+        "„%(raw)s“ ist kein gültiger Betrag. Bitte Ziffern eingeben, z. B. 12.345,67.", raw=raw
+    )
 
 
 def is_cents(amount: Decimal) -> bool:
@@ -149,12 +164,15 @@ def cents(amount: Decimal) -> int:
     if isinstance(amount, float) or not isinstance(amount, Decimal):
         raise TypeError(f"cents expects Decimal, got {type(amount).__name__}")
     if not amount.is_finite():
-        raise MoneyError(f"„{amount}“ ist kein Betrag.", "not_a_number")
+        raise MoneyError(Msg("„%(raw)s“ ist kein Betrag.", raw=amount), "not_a_number")
     numerator, denominator = amount.as_integer_ratio()
     scaled, rest = divmod(numerator * 100, denominator)
     if rest:
         raise MoneyError(
-            f"{amount} hat mehr als zwei Nachkommastellen; Beträge sind auf den Cent genau.",
+            Msg(
+                "%(raw)s hat mehr als zwei Nachkommastellen; Beträge sind auf den Cent genau.",
+                raw=amount,
+            ),
             "too_many_decimals",
         )
     return scaled
@@ -172,8 +190,18 @@ def quantize(amount: Decimal, *, rounding: str = ROUND_HALF_UP) -> Decimal:
     if isinstance(amount, float) or not isinstance(amount, Decimal):
         raise TypeError(f"quantize expects Decimal, got {type(amount).__name__}")
     if not amount.is_finite():
-        raise MoneyError(f"„{amount}“ ist kein Betrag.", "not_a_number")
+        raise MoneyError(Msg("„%(raw)s“ ist kein Betrag.", raw=amount), "not_a_number")
     return amount.quantize(CENT, rounding=rounding, context=Context(prec=60))
+
+
+@dataclass(frozen=True)
+class Amount:
+    """An amount inside a sentence (``messages.Msg``); German: ``format_eur``."""
+
+    value: Decimal
+
+    def __str__(self) -> str:
+        return format_eur(self.value)
 
 
 def format_eur(amount: Decimal) -> str:

@@ -12,6 +12,8 @@ import calendar
 from collections.abc import Iterator
 from datetime import date
 
+from koopboard.domain.messages import Msg
+
 MONTHS_PER_INTERVAL = frozenset({1, 3, 12})
 
 
@@ -21,9 +23,9 @@ class RecurrenceError(ValueError):
 
 def _check(months: int, day_of_month: int) -> None:
     if months not in MONTHS_PER_INTERVAL:
-        raise RecurrenceError(f"Ungültiger Rhythmus: alle {months} Monate.")
+        raise RecurrenceError(Msg("Ungültiger Rhythmus: alle %(n)s Monate.", n=months))
     if not 1 <= day_of_month <= 31:
-        raise RecurrenceError("Der Tag im Monat muss zwischen 1 und 31 liegen.")
+        raise RecurrenceError(Msg("Der Tag im Monat muss zwischen 1 und 31 liegen."))
 
 
 def clamped(year: int, month: int, day_of_month: int) -> date:

@@ -34,7 +34,8 @@ from decimal import Decimal
 from typing import Generic
 
 from koopboard.domain.allocation import K
-from koopboard.domain.money import cents, format_eur, from_cents
+from koopboard.domain.messages import Msg
+from koopboard.domain.money import Amount, cents, format_eur, from_cents
 
 EXACT_LIMIT = 12  # 2^12 subsets: a few milliseconds
 
@@ -42,7 +43,7 @@ EXACT_LIMIT = 12  # 2^12 subsets: a few milliseconds
 class SettlementError(ValueError):
     """Balances that cannot be settled; the message is German and user-facing."""
 
-    def __init__(self, message: str, code: str) -> None:
+    def __init__(self, message: Msg, code: str) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -112,8 +113,11 @@ def minimal_transfers(balances: Mapping[K, Decimal] | Iterable[Balance[K]]) -> l
     nets = _net_cents(balances)
     if sum(nets.values()) != 0:
         raise SettlementError(
-            "Die Salden gehen nicht auf: Ihre Summe ist "
-            f"{format_eur(from_cents(sum(nets.values())))} statt 0,00\u00a0€.",
+            Msg(
+                "Die Salden gehen nicht auf: Ihre Summe ist %(sum)s statt %(zero)s.",
+                sum=Amount(from_cents(sum(nets.values()))),
+                zero=Amount(from_cents(0)),
+            ),
             "unbalanced",
         )
     open_keys = [key for key in _sorted(nets) if nets[key]]
@@ -137,8 +141,11 @@ def via_paying_office(
     nets = _net_cents(balances)
     if sum(nets.values()) != 0:
         raise SettlementError(
-            "Die Salden gehen nicht auf: Ihre Summe ist "
-            f"{format_eur(from_cents(sum(nets.values())))} statt 0,00\u00a0€.",
+            Msg(
+                "Die Salden gehen nicht auf: Ihre Summe ist %(sum)s statt %(zero)s.",
+                sum=Amount(from_cents(sum(nets.values()))),
+                zero=Amount(from_cents(0)),
+            ),
             "unbalanced",
         )
     result: list[Transfer[K]] = []
@@ -171,7 +178,9 @@ def _net_cents(balances: Mapping[K, Decimal] | Iterable[Balance[K]]) -> dict[K, 
     nets: dict[K, int] = {}
     for balance in balances:
         if balance.partner in nets:
-            raise SettlementError(f"{balance.partner} ist doppelt aufgeführt.", "duplicate")
+            raise SettlementError(
+                Msg("%(partner)s ist doppelt aufgeführt.", partner=balance.partner), "duplicate"
+            )
         nets[balance.partner] = cents(balance.net)
     return nets
 
@@ -244,5 +253,5 @@ def _sorted(keys: Iterable[K]) -> list[K]:
         return sorted(keys)
     except TypeError as exc:
         raise SettlementError(
-            "Die Partner lassen sich nicht eindeutig ordnen.", "unsortable"
+            Msg("Die Partner lassen sich nicht eindeutig ordnen."), "unsortable"
         ) from exc

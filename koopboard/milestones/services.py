@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import Row, case, select
 
@@ -106,7 +105,7 @@ def _check_due_date(cooperation: Cooperation, due: date) -> None:
         raise MilestoneError(
             _(
                 "Der Termin darf nicht vor dem Beginn der Kooperation (%(d)s) liegen.",
-                d=format_date(cooperation.start_date, "dd.MM.yyyy"),
+                d=format_day(cooperation.start_date),
             ),
             "due_date",
         )

@@ -7,6 +7,7 @@ this module loads, calls it, writes rows and notification events.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -28,7 +29,8 @@ from koopboard.domain import keys as keydomain
 from koopboard.domain.allocation import AllocationError, Why, explain, german_reason
 from koopboard.domain.catalog import N_, Rechtsform, Role
 from koopboard.domain.keys import KeyKind, SharingKeyError
-from koopboard.domain.money import format_eur
+from koopboard.domain.messages import Msg
+from koopboard.domain.money import Amount, format_eur
 from koopboard.domain.notifications import EventType
 from koopboard.domain.settlement import (
     Balance,
@@ -254,35 +256,43 @@ class CostData:
 
 def _cost_kind(value: str) -> CostKind:
     if value not in (CostKind.KOSTEN.value, CostKind.FOERDERUNG.value):
-        raise CostError("Bitte wählen Sie Kosten oder Förderung.", "kind")
+        raise CostError(Msg("Bitte wählen Sie Kosten oder Förderung."), "kind")
     return CostKind(value)
 
 
 def _check_amounts(data: CostData, kind: CostKind) -> None:
     if data.amount == 0:
-        raise CostError("Der Betrag darf nicht 0 sein.", "amount")
+        raise CostError(Msg("Der Betrag darf nicht 0 sein."), "amount")
     if kind is CostKind.KOSTEN and data.amount < 0:
         raise CostError(
-            "Kosten sind positiv. Eine Förderung bitte als Art „Förderung“ mit negativem "
-            "Betrag buchen, einen Storno über die Schaltfläche „Stornieren“.",
+            Msg(
+                "Kosten sind positiv. Eine Förderung bitte als Art „Förderung“ mit negativem "
+                "Betrag buchen, einen Storno über die Schaltfläche „Stornieren“."
+            ),
             "amount",
         )
     if kind is CostKind.FOERDERUNG and data.amount > 0:
         raise CostError(
-            "Eine Förderung wird als negativer Betrag gebucht, z. B. -5.000,00.", "amount"
+            Msg("Eine Förderung wird als negativer Betrag gebucht, z. B. -5.000,00."), "amount"
         )
     if data.net_amount is not None and data.vat_amount is not None:
         if data.net_amount + data.vat_amount != data.amount:
             raise CostError(
-                f"Netto ({format_eur(data.net_amount)}) und Umsatzsteuer "
-                f"({format_eur(data.vat_amount)}) ergeben nicht den Betrag "
-                f"{format_eur(data.amount)}.",
+                Msg(
+                    "Netto (%(net)s) und Umsatzsteuer (%(vat)s) ergeben nicht den Betrag "
+                    "%(amount)s.",
+                    net=Amount(data.net_amount),
+                    vat=Amount(data.vat_amount),
+                    amount=Amount(data.amount),
+                ),
                 "vat_amount",
             )
     if data.budget_year not in range(data.booking_date.year - 1, data.booking_date.year + 2):
         raise CostError(
-            "Das Haushaltsjahr muss zum Buchungsdatum passen (Vorjahr, gleiches oder "
-            "folgendes Jahr).",
+            Msg(
+                "Das Haushaltsjahr muss zum Buchungsdatum passen (Vorjahr, gleiches oder "
+                "folgendes Jahr)."
+            ),
             "budget_year",
         )
 
@@ -294,7 +304,7 @@ def split_shares(
     active = keydomain.active_partners(partners_of(cooperation.id), on_date)
     if not active:
         raise CostError(
-            f"Am {on_date:%d.%m.%Y} ist kein Partner an der Kooperation beteiligt.",
+            Msg("Am %(day)s ist kein Partner an der Kooperation beteiligt.", day=on_date),
             "booking_date",
         )
     by_ags = {p.municipality.ags: p.municipality for p in active}
@@ -312,9 +322,13 @@ def split_shares(
                 missing = sorted(m.name for a, m in by_ags.items() if a not in named)
                 if missing:
                     raise SharingKeyError(
-                        f"Der Schlüssel {year} enthält nicht alle am {on_date:%d.%m.%Y} "
-                        f"beteiligten Partner; es fehlen: {', '.join(missing)}. Bitte den "
-                        "Schlüssel ergänzen.",
+                        Msg(
+                            "Der Schlüssel %(year)s enthält nicht alle am %(day)s beteiligten "
+                            "Partner; es fehlen: %(names)s. Bitte den Schlüssel ergänzen.",
+                            year=year,
+                            day=on_date,
+                            names=", ".join(missing),
+                        ),
                         "missing_partner",
                     )
             weighting = key_weighting(key, {m.id for m in by_ags.values()})
@@ -349,7 +363,7 @@ def check_paid_by(cooperation: Cooperation, paid_by_id: int | None) -> int:
     if paid_by_id is None:
         return cooperation.lead_municipality_id
     if paid_by_id not in {p.municipality_id for p in partners_of(cooperation.id)}:
-        raise CostError("Vorgeleistet haben kann nur eine Partnerkommune.", "paid_by_id")
+        raise CostError(Msg("Vorgeleistet haben kann nur eine Partnerkommune."), "paid_by_id")
     return paid_by_id
 
 
@@ -392,7 +406,7 @@ def update_cost(
     """Edit a draft or rejected cost; its shares are computed anew (it never counted)."""
     check_version(cost, version)
     if cost.state not in (CostState.ENTWURF, CostState.ABGELEHNT) or cost.kind is CostKind.STORNO:
-        raise CostError("Nur Entwürfe und abgelehnte Kosten lassen sich bearbeiten.", None)
+        raise CostError(Msg("Nur Entwürfe und abgelehnte Kosten lassen sich bearbeiten."), None)
     kind = _cost_kind(data.kind)
     _check_amounts(data, kind)
     check_open(cooperation.id, cost.budget_year)
@@ -457,7 +471,7 @@ def submit_cost(cost: Cost, *, version: int | None, by: User) -> None:
     """Entwurf → eingereicht."""
     check_version(cost, version)
     if cost.state is not CostState.ENTWURF:
-        raise CostError("Nur Entwürfe lassen sich einreichen.", None)
+        raise CostError(Msg("Nur Entwürfe lassen sich einreichen."), None)
     check_open(cost.cooperation_id, cost.budget_year)
     cost.state = CostState.EINGEREICHT
     cost.submitted_by_id = by.id
@@ -466,17 +480,24 @@ def submit_cost(cost: Cost, *, version: int | None, by: User) -> None:
     db.session.flush()
 
 
+def _and(first: Msg, second: Msg) -> Msg:
+    return Msg("%(a)s und %(b)s", a=first, b=second)
+
+
 def approve_cost(cost: Cost, *, version: int | None, by: User) -> None:
     """eingereicht → freigegeben, by someone other than the submitter (four-eyes)."""
     check_version(cost, version)
     if cost.state is not CostState.EINGEREICHT:
-        raise CostError("Nur eingereichte Kosten lassen sich freigeben.", None)
+        raise CostError(Msg("Nur eingereichte Kosten lassen sich freigeben."), None)
     mine = next((e for e in excluded_from_approval(cost) if e.user_id == by.id), None)
     if mine is not None:
+        reasons = functools.reduce(_and, [Msg(REASONS_YOU[r]) for r in mine.reasons])
         raise FourEyesError(
-            "Vier-Augen-Prinzip: Sie können diese Kosten nicht freigeben, weil Sie "
-            + " und ".join(REASONS_YOU[r] for r in mine.reasons)
-            + ". Bitte eine zweite Person der Kämmerei freigeben lassen."
+            Msg(
+                "Vier-Augen-Prinzip: Sie können diese Kosten nicht freigeben, weil Sie "
+                "%(reasons)s. Bitte eine zweite Person der Kämmerei freigeben lassen.",
+                reasons=reasons,
+            )
         )
     check_open(cost.cooperation_id, cost.budget_year)
     cost.state = CostState.FREIGEGEBEN
@@ -491,9 +512,9 @@ def reject_cost(cost: Cost, reason: str, *, version: int | None, by: User) -> No
     """eingereicht → abgelehnt, with a reason."""
     check_version(cost, version)
     if cost.state is not CostState.EINGEREICHT:
-        raise CostError("Nur eingereichte Kosten lassen sich ablehnen.", None)
+        raise CostError(Msg("Nur eingereichte Kosten lassen sich ablehnen."), None)
     if not (reason or "").strip():
-        raise CostError("Bitte einen Grund für die Ablehnung angeben.", "reason")
+        raise CostError(Msg("Bitte einen Grund für die Ablehnung angeben."), "reason")
     check_open(cost.cooperation_id, cost.budget_year)
     cost.state = CostState.ABGELEHNT
     cost.rejection_reason = reason.strip()[:1000]
@@ -508,10 +529,10 @@ def cancel_cost(
     """Storno: a counter-entry (draft) with the negated shares; the original stays."""
     check_version(cost, version)
     if cost.state is not CostState.FREIGEGEBEN or cost.kind is CostKind.STORNO:
-        raise CostError("Nur freigegebene Kosten lassen sich stornieren.", None)
+        raise CostError(Msg("Nur freigegebene Kosten lassen sich stornieren."), None)
     already = db.session.scalar(select(Cost.id).where(Cost.reverses_id == cost.id))
     if already is not None:
-        raise CostError("Diese Kosten sind bereits storniert.", None)
+        raise CostError(Msg("Diese Kosten sind bereits storniert."), None)
     # A closed year stays as it was: the counter-entry goes to the first open year.
     year = cost.budget_year
     if is_closed(cooperation.id, year):
@@ -582,22 +603,24 @@ def book_payment(cooperation: Cooperation, data: PaymentData, *, by: User) -> Pa
     check_open(cooperation.id, data.budget_year)
     members = {p.municipality_id for p in partners_of(cooperation.id)}
     if data.municipality_id not in members:
-        raise CostError("Zahlen kann nur eine Partnerkommune.", "municipality_id")
+        raise CostError(Msg("Zahlen kann nur eine Partnerkommune."), "municipality_id")
     recipient = data.recipient_id or cooperation.lead_municipality_id
     if recipient not in members:
-        raise CostError("Empfangen kann nur eine Partnerkommune.", "recipient_id")
+        raise CostError(Msg("Empfangen kann nur eine Partnerkommune."), "recipient_id")
     if recipient == data.municipality_id:
         raise CostError(
-            "Zahlende und empfangende Kommune sind dieselbe; die federführende Kommune "
-            "leistet keine Abschläge an sich selbst.",
+            Msg(
+                "Zahlende und empfangende Kommune sind dieselbe; die federführende Kommune "
+                "leistet keine Abschläge an sich selbst."
+            ),
             "municipality_id",
         )
     if data.amount <= 0:
-        raise CostError("Der Betrag einer Zahlung muss positiv sein.", "amount")
+        raise CostError(Msg("Der Betrag einer Zahlung muss positiv sein."), "amount")
     try:
         kind = PaymentKind(data.kind)
     except ValueError as exc:
-        raise CostError("Bitte wählen Sie eine Art der Zahlung.", "kind") from exc
+        raise CostError(Msg("Bitte wählen Sie eine Art der Zahlung."), "kind") from exc
     payment = Payment(
         cooperation_id=cooperation.id,
         budget_year=data.budget_year,
@@ -645,8 +668,12 @@ def close_year(cooperation: Cooperation, year: int, *, by: User) -> YearClosing:
     )
     if pending:
         raise CostError(
-            f"Im Haushaltsjahr {year} warten noch {pending} eingereichte Kosten auf eine "
-            "Entscheidung.",
+            Msg(
+                "Im Haushaltsjahr %(year)s warten noch %(n)s eingereichte Kosten auf eine "
+                "Entscheidung.",
+                year=year,
+                n=pending,
+            ),
             None,
         )
     closing = YearClosing(cooperation_id=cooperation.id, budget_year=year, closed_by_id=by.id)

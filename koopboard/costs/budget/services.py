@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from koopboard.costs import services
 from koopboard.costs.services import KEY_EDITORS
+from koopboard.domain.messages import Msg
 from koopboard.extensions import db
 from koopboard.models.cost import Cost, CostBudget, CostState
 
@@ -135,8 +136,11 @@ def save_plans(cooperation_id: int, year: int, rows: list[PlanRow]) -> None:
         key = row.category.casefold()
         if key in seen:
             raise services.CostError(
-                f"Die Kategorie „{row.category}“ steht mehrfach in der Liste; "
-                "je Kategorie gibt es einen Planansatz.",
+                Msg(
+                    "Die Kategorie „%(category)s“ steht mehrfach in der Liste; je Kategorie gibt "
+                    "es einen Planansatz.",
+                    category=row.category,
+                ),
                 f"category_{row.index}",
             )
         if key in untouched:

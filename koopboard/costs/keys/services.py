@@ -16,6 +16,7 @@ from koopboard.costs.services import CostError, StaleVersion, check_open, partne
 from koopboard.domain import keys as keydomain
 from koopboard.domain.allocation import AllocationError
 from koopboard.domain.keys import KeyKind, Population, SharingKeyError, Weighting
+from koopboard.domain.messages import Msg
 from koopboard.extensions import db
 from koopboard.models import Cooperation, Municipality
 from koopboard.models.cost import CostKey, CostKeyEntry
@@ -93,13 +94,17 @@ def weighting_of(
         for e in entries:
             if e.percent is None:
                 name = names[e.municipality_id].name
-                raise SharingKeyError(f"Für {name} fehlt der Prozentsatz.", "missing")
+                raise SharingKeyError(
+                    Msg("Für %(name)s fehlt der Prozentsatz.", name=name), "missing"
+                )
         return keydomain.fixed_percentages({ags(e): e.percent for e in entries})
     if kind is KeyKind.USAGE:
         for e in entries:
             if e.usage_units is None:
                 name = names[e.municipality_id].name
-                raise SharingKeyError(f"Für {name} fehlen die Nutzungseinheiten.", "missing")
+                raise SharingKeyError(
+                    Msg("Für %(name)s fehlen die Nutzungseinheiten.", name=name), "missing"
+                )
         return keydomain.by_usage(
             {ags(e): e.usage_units for e in entries}, unit=usage_unit or "", year=year
         )
@@ -108,12 +113,13 @@ def weighting_of(
         if e.population is None or e.population_date is None:
             name = names[e.municipality_id].name
             raise SharingKeyError(
-                f"Für {name} fehlt die Einwohnerzahl mit Stichtag.", "missing_population"
+                Msg("Für %(name)s fehlt die Einwohnerzahl mit Stichtag.", name=name),
+                "missing_population",
             )
         populations[ags(e)] = Population(e.population, e.population_date, e.population_source)
     if kind is KeyKind.MIXED:
         if base_percent is None:
-            raise SharingKeyError("Bitte den Sockelanteil in Prozent angeben.", "base")
+            raise SharingKeyError(Msg("Bitte den Sockelanteil in Prozent angeben."), "base")
         return keydomain.mixed(populations, base_percent=base_percent)
     return keydomain.by_population(populations)
 
@@ -122,7 +128,9 @@ def _kind(value: str) -> KeyKind:
     try:
         return KeyKind(value)
     except ValueError as exc:
-        raise CostError("Bitte wählen Sie eine Art des Schlüssels aus der Liste.", "kind") from exc
+        raise CostError(
+            Msg("Bitte wählen Sie eine Art des Schlüssels aus der Liste."), "kind"
+        ) from exc
 
 
 def save_key(cooperation: Cooperation, year: int, data: KeyData, *, version: int | None) -> CostKey:
@@ -132,7 +140,7 @@ def save_key(cooperation: Cooperation, year: int, data: KeyData, *, version: int
     partners = {p.municipality_id: p.municipality for p in partners_in_year(cooperation.id, year)}
     entries = [e for e in data.entries if e.municipality_id in partners]
     if not entries:
-        raise CostError("Im Haushaltsjahr ist kein Partner beteiligt.", None)
+        raise CostError(Msg("Im Haushaltsjahr ist kein Partner beteiligt."), None)
     key = key_for(cooperation.id, year)
     previous = {e.municipality_id: e for e in key.entries} if key else {}
     for e in entries:
@@ -141,8 +149,11 @@ def save_key(cooperation: Cooperation, year: int, data: KeyData, *, version: int
         changed = (old.population if old else register) != e.population
         if kind in (KeyKind.POPULATION, KeyKind.MIXED) and changed and not e.change_reason.strip():
             raise CostError(
-                f"Die Einwohnerzahl von {partners[e.municipality_id].name} weicht vom "
-                "Gemeindeverzeichnis ab: Bitte einen Grund angeben.",
+                Msg(
+                    "Die Einwohnerzahl von %(name)s weicht vom Gemeindeverzeichnis ab: Bitte "
+                    "einen Grund angeben.",
+                    name=partners[e.municipality_id].name,
+                ),
                 f"reason_{e.municipality_id}",
             )
     try:

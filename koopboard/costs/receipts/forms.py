@@ -20,7 +20,9 @@ def check_upload(field: FileField, *, required: bool) -> None:
     except ReceiptError as exc:
         raise ValidationError(str(exc)) from exc
     if required and field.upload is None:  # type: ignore[attr-defined]
-        raise ValidationError("Bitte eine Datei auswählen (PDF, PNG oder JPEG, höchstens 10 MB).")
+        raise ValidationError(
+            str(_l("Bitte eine Datei auswählen (PDF, PNG oder JPEG, höchstens 10 MB)."))
+        )
 
 
 class ReceiptForm(BaseForm):

@@ -20,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 from koopboard.costs import services
 from koopboard.domain.catalog import Role
+from koopboard.domain.messages import Msg
 from koopboard.extensions import db
 from koopboard.models import Cooperation, User
 from koopboard.models.cost import Cost, CostReceipt, CostState
@@ -136,23 +137,35 @@ def read_upload(storage: FileStorage | None) -> Upload | None:
     name = _shown_name(storage.filename)
     data = storage.stream.read(MAX_BYTES + 1)
     if not data:
-        raise ReceiptError(f"Die Datei „{name}“ ist leer. Bitte den Beleg erneut auswählen.")
+        raise ReceiptError(
+            Msg("Die Datei „%(name)s“ ist leer. Bitte den Beleg erneut auswählen.", name=name)
+        )
     if len(data) > MAX_BYTES:
         raise ReceiptError(
-            f"Die Datei „{name}“ ist größer als 10 MB. Belege dürfen höchstens 10 MB groß sein; "
-            "bitte eine kleinere Datei wählen (z. B. den Scan mit geringerer Auflösung)."
+            Msg(
+                "Die Datei „%(name)s“ ist größer als 10 MB. Belege dürfen höchstens 10 MB groß "
+                "sein; bitte eine kleinere Datei wählen (z. B. den Scan mit geringerer "
+                "Auflösung).",
+                name=name,
+            )
         )
     media_type = detect_media_type(data)
     if media_type is None:
         if data.startswith(EXECUTABLES):
             raise ReceiptError(
-                f"Die Datei „{name}“ ist ein Programm, kein Beleg (erkannt am Inhalt, nicht "
-                "an der Endung). Sie wurde nicht gespeichert. Bitte den Beleg als PDF, PNG oder "
-                "JPEG hochladen."
+                Msg(
+                    "Die Datei „%(name)s“ ist ein Programm, kein Beleg (erkannt am Inhalt, nicht "
+                    "an der Endung). Sie wurde nicht gespeichert. Bitte den Beleg als PDF, PNG "
+                    "oder JPEG hochladen.",
+                    name=name,
+                )
             )
         raise ReceiptError(
-            f"Die Datei „{name}“ ist kein PDF, PNG oder JPEG. Geprüft wird der Inhalt der "
-            "Datei, nicht ihre Endung. Bitte den Beleg als PDF, PNG oder JPEG hochladen."
+            Msg(
+                "Die Datei „%(name)s“ ist kein PDF, PNG oder JPEG. Geprüft wird der Inhalt der "
+                "Datei, nicht ihre Endung. Bitte den Beleg als PDF, PNG oder JPEG hochladen.",
+                name=name,
+            )
         )
     return Upload(clean_filename(storage.filename, media_type), media_type, data)
 
@@ -174,8 +187,10 @@ def check_attachable(cost: Cost) -> None:
     """Refuse a receipt for an approved cost or one in a closed budget year."""
     if cost.state not in ATTACHABLE:
         raise services.CostError(
-            "Der Beleg freigegebener Kosten lässt sich nicht mehr ändern. Für eine Korrektur "
-            "bitte stornieren und neu buchen.",
+            Msg(
+                "Der Beleg freigegebener Kosten lässt sich nicht mehr ändern. Für eine Korrektur "
+                "bitte stornieren und neu buchen."
+            ),
             None,
         )
     services.check_open(cost.cooperation_id, cost.budget_year, None)
@@ -186,7 +201,7 @@ def attach(cooperation: Cooperation, cost: Cost, upload: Upload, *, by: User) ->
 
     Returns whether an existing receipt was replaced."""
     if cost.cooperation_id != cooperation.id:
-        raise services.CostError("Die Kosten gehören nicht zu dieser Kooperation.", None)
+        raise services.CostError(Msg("Die Kosten gehören nicht zu dieser Kooperation."), None)
     check_attachable(cost)
     receipt = receipt_of(cost.id)
     replaced = receipt is not None

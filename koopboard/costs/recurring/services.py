@@ -25,7 +25,8 @@ from sqlalchemy import func, select
 from koopboard.costs import services
 from koopboard.costs.books import services as books
 from koopboard.costs.keys import services as keys
-from koopboard.domain.money import format_eur
+from koopboard.domain.messages import Msg
+from koopboard.domain.money import Amount
 from koopboard.domain.recurrence import following, next_after
 from koopboard.extensions import db
 from koopboard.history import acting_as
@@ -100,7 +101,7 @@ def _interval(value: str) -> RecurringInterval:
         return RecurringInterval(value)
     except ValueError as exc:
         raise services.CostError(
-            "Bitte wählen Sie monatlich, vierteljährlich oder jährlich.", "interval"
+            Msg("Bitte wählen Sie monatlich, vierteljährlich oder jährlich."), "interval"
         ) from exc
 
 
@@ -109,25 +110,29 @@ def _check(cooperation: Cooperation, data: RecurringData) -> tuple[RecurringInte
     interval = _interval(data.interval)
     if data.amount <= 0:
         raise services.CostError(
-            "Wiederkehrende Kosten sind positiv: Bitte einen Betrag größer als 0 angeben.",
+            Msg("Wiederkehrende Kosten sind positiv: Bitte einen Betrag größer als 0 angeben."),
             "amount",
         )
     if data.net_amount is not None and data.vat_amount is not None:
         if data.net_amount + data.vat_amount != data.amount:
             raise services.CostError(
-                f"Netto ({format_eur(data.net_amount)}) und Umsatzsteuer "
-                f"({format_eur(data.vat_amount)}) ergeben nicht den Betrag "
-                f"{format_eur(data.amount)}.",
+                Msg(
+                    "Netto (%(net)s) und Umsatzsteuer (%(vat)s) ergeben nicht den Betrag "
+                    "%(amount)s.",
+                    net=Amount(data.net_amount),
+                    vat=Amount(data.vat_amount),
+                    amount=Amount(data.amount),
+                ),
                 "vat_amount",
             )
     for name, value in (("start_date", data.start_date), ("end_date", data.end_date)):
         if value is not None and not 1990 <= value.year <= 2200:
-            raise services.CostError("Bitte ein Datum zwischen 1990 und 2200 angeben.", name)
+            raise services.CostError(Msg("Bitte ein Datum zwischen 1990 und 2200 angeben."), name)
     if data.end_date is not None and data.end_date < data.start_date:
-        raise services.CostError("Das Ende darf nicht vor dem Beginn liegen.", "end_date")
+        raise services.CostError(Msg("Das Ende darf nicht vor dem Beginn liegen."), "end_date")
     day = data.day_of_month if data.day_of_month is not None else data.start_date.day
     if not 1 <= day <= 31:
-        raise services.CostError("Bitte einen Tag zwischen 1 und 31 angeben.", "day_of_month")
+        raise services.CostError(Msg("Bitte einen Tag zwischen 1 und 31 angeben."), "day_of_month")
     paid_by = books.check_paid_by(cooperation, data.paid_by_id)
     return interval, day, paid_by
 
@@ -153,8 +158,12 @@ def _check_next_open(rc: RecurringCost) -> None:
     """A first due date in a closed year could never be booked: say so now."""
     if rc.next_date is not None and services.is_closed(rc.cooperation_id, rc.next_date.year):
         raise services.CostError(
-            f"Die erste Fälligkeit {rc.next_date:%d.%m.%Y} liegt im abgeschlossenen "
-            f"Haushaltsjahr {rc.next_date.year}. Bitte einen späteren Beginn wählen.",
+            Msg(
+                "Die erste Fälligkeit %(day)s liegt im abgeschlossenen Haushaltsjahr %(year)s. "
+                "Bitte einen späteren Beginn wählen.",
+                day=rc.next_date,
+                year=rc.next_date.year,
+            ),
             "start_date",
         )
 
@@ -186,7 +195,7 @@ def update_recurring(
     services.check_version(rc, version)
     if not rc.active:
         raise services.CostError(
-            "Beendete wiederkehrende Kosten lassen sich nicht mehr bearbeiten.", None
+            Msg("Beendete wiederkehrende Kosten lassen sich nicht mehr bearbeiten."), None
         )
     interval, day, paid_by = _check(cooperation, data)
     priced = (rc.amount, rc.paid_by_id)
@@ -204,7 +213,7 @@ def deactivate(rc: RecurringCost, *, version: int | None, by: User) -> None:
     """End a recurring cost: no further drafts; those already booked stay."""
     services.check_version(rc, version)
     if not rc.active:
-        raise services.CostError("Diese wiederkehrenden Kosten sind bereits beendet.", None)
+        raise services.CostError(Msg("Diese wiederkehrenden Kosten sind bereits beendet."), None)
     rc.active = False
     db.session.flush()
 
@@ -232,17 +241,17 @@ class _Split:
 def _prepare(cooperation: Cooperation, rc: RecurringCost, due: date) -> _Split | str:
     """The draft's key and shares for ``due``, or the German reason it cannot be booked."""
     year = due.year
-    prefix = f"Entwurf für {due:%d.%m.%Y} nicht angelegt"
+    prefix = Msg("Entwurf für %(day)s nicht angelegt", day=due)
     if services.is_closed(cooperation.id, year):
-        return f"{prefix}: Haushaltsjahr {year} ist abgeschlossen"
+        return Msg("%(prefix)s: Haushaltsjahr %(year)s ist abgeschlossen", prefix=prefix, year=year)
     key = keys.key_for(cooperation.id, year)
     if key is None:
-        return f"{prefix}: kein Verteilungsschlüssel {year}"
+        return Msg("%(prefix)s: kein Verteilungsschlüssel %(year)s", prefix=prefix, year=year)
     try:
         paid_by = books.check_paid_by(cooperation, rc.paid_by_id)
         used, description, shares = books.split_shares(cooperation, rc.amount, due, year)
     except services.CostError as exc:
-        return f"{prefix}: {exc}"
+        return Msg("%(prefix)s: %(reason)s", prefix=prefix, reason=exc.args[0])
     return _Split(used.id if used else key.id, description, paid_by, shares)
 
 
@@ -253,7 +262,7 @@ def pending_note(cooperation: Cooperation, rc: RecurringCost, today: date) -> st
     prepared = _prepare(cooperation, rc, rc.next_date)
     if isinstance(prepared, str):
         return prepared
-    return f"Entwurf für {rc.next_date:%d.%m.%Y} wird beim nächsten stündlichen Lauf angelegt"
+    return Msg("Entwurf für %(day)s wird beim nächsten stündlichen Lauf angelegt", day=rc.next_date)
 
 
 def _draft(rc: RecurringCost, due: date, split: _Split) -> Cost:
