@@ -17,7 +17,17 @@ from koopboard.models import Cooperation, CooperationPartner, Cost, Municipality
 from koopboard.models.cost import CostState
 from tests.conftest import login
 
-DESTRUCTIVE = ("Ablehnen", "Stornieren", "entfernen", "Beenden", "Neue geheime Adressen")
+DESTRUCTIVE = (
+    "Ablehnen",
+    "ablehnen",
+    "Stornieren",
+    "entfernen",
+    "Beenden",
+    "zurückziehen",
+    "Neue geheime Adressen",
+)
+# Row actions drawn as links (.link-button) that remove something are red (.link-danger).
+DESTRUCTIVE_LINKS = ("Rolle entfernen", "Zurückziehen")
 
 
 class _Forms(HTMLParser):
@@ -113,8 +123,13 @@ def test_every_form_has_at_most_one_primary_and_destructive_buttons_say_so(
                     if any(word in text for word in DESTRUCTIVE):
                         seen_destructive.add(text.split(" (")[0])
                         assert "button-danger" in classes, f"{url}: {text!r} looks harmless"
+                for classes, text in buttons:
+                    if "link-button" in classes and text.startswith(DESTRUCTIVE_LINKS):
+                        seen_destructive.add(text.split(" (")[0])
+                        assert "link-danger" in classes, f"{url}: {text!r} looks harmless"
     assert "Ablehnen" in seen_destructive
     assert any(text.endswith("als Partner entfernen") for text in seen_destructive)
+    assert "Rolle entfernen" in seen_destructive
 
 
 def test_pages_load_kern_and_their_icon_from_this_site_only(client) -> None:  # noqa: ANN001
