@@ -108,6 +108,24 @@ CASES = [
         "must not exceed 100%.",
     ),
     (
+        "population not a number",
+        "lead",
+        lambda c, b: c.post(
+            f"{b['base']}/schluessel/{YEAR}",
+            headers=HX,
+            data={
+                "kind": "einwohner",
+                "version": "",
+                **{
+                    f"{field}_{m.id}": value
+                    for m in b["m"].values()
+                    for field, value in (("population", "viele"), ("stichtag", "31.12.2024"))
+                },
+            },
+        ),
+        "Please enter the population as a whole number.",
+    ),
+    (
         "year closed",
         "t1",
         lambda c, b: c.post(f"{b['base']}/neu", headers=HX, data=_cost(budget_year="2025")),

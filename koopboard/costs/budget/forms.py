@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from flask import request
+from flask_babel import gettext
 
 from koopboard.costs.budget.services import PlanRow
 from koopboard.domain.money import MoneyError, format_eur, parse_amount
@@ -46,10 +47,10 @@ def posted_rows() -> tuple[list[PlanRow], dict[str, str]]:
         if row.remove or row.blank:
             continue
         if not row.category:
-            errors[f"category_{i}"] = "Bitte eine Kategorie angeben, z. B. Personal."
+            errors[f"category_{i}"] = gettext("Bitte eine Kategorie angeben, z. B. Personal.")
         elif len(row.category) > CATEGORY_MAX:
-            errors[f"category_{i}"] = (
-                f"Die Kategorie ist zu lang (höchstens {CATEGORY_MAX} Zeichen)."
+            errors[f"category_{i}"] = gettext(
+                "Die Kategorie ist zu lang (höchstens %(n)s Zeichen).", n=CATEGORY_MAX
             )
         try:
             row.amount = parse_amount(row.amount_text)

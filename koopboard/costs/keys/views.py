@@ -169,11 +169,13 @@ def _posted_key(cooperation: Cooperation, year: int) -> tuple[keys.KeyData, dict
             if raw.isdigit():
                 entry.population = int(raw)
             else:
-                errors[f"population_{mid}"] = "Bitte die Einwohnerzahl als ganze Zahl angeben."
+                errors[f"population_{mid}"] = gettext(
+                    "Bitte die Einwohnerzahl als ganze Zahl angeben."
+                )
             stichtag = form.get(f"stichtag_{mid}", "").strip()
             entry.population_date = _parse_date(stichtag)
             if entry.population_date is None:
-                errors[f"stichtag_{mid}"] = "Bitte den Stichtag angeben (TT.MM.JJJJ)."
+                errors[f"stichtag_{mid}"] = gettext("Bitte den Stichtag angeben (TT.MM.JJJJ).")
         if data.kind == KeyKind.PERCENTAGES.value:
             try:
                 entry.percent = parse_percent(form.get(f"percent_{mid}", ""))
@@ -188,7 +190,7 @@ def _posted_key(cooperation: Cooperation, year: int) -> tuple[keys.KeyData, dict
                 if entry.usage_units.as_tuple().exponent < -3:  # type: ignore[operator]
                     raise InvalidOperation
             except (InvalidOperation, ValueError):
-                errors[f"units_{mid}"] = (
+                errors[f"units_{mid}"] = gettext(
                     "Bitte die Nutzungseinheiten als Zahl angeben "
                     "(höchstens drei Nachkommastellen)."
                 )

@@ -261,7 +261,7 @@ def key_description(cooperation_id: int, year: int) -> str:
     """How the year's key splits, in words (or why it cannot)."""
     key = key_for(cooperation_id, year)
     if key is None:
-        return "Für das Haushaltsjahr ist kein Schlüssel hinterlegt: gleiche Teile."
+        return gettext("Für das Haushaltsjahr ist kein Schlüssel hinterlegt: gleiche Teile.")
     try:
         return key_weighting(key).description
     except (SharingKeyError, AllocationError) as exc:
