@@ -195,3 +195,67 @@ def test_timeline_labels_stay_readable_on_a_phone(open_page: Any, demo: dict[str
     assert min(sizes) >= 12, f"labels as small as {min(sizes):.1f} px"
     scroll, inner = _scroll_width(page)
     assert scroll <= inner, "the drawing scrolls in its frame, not the page"
+
+
+def _others(demo: dict[str, Any], year: int, illingen: int) -> dict[str | None, list[str]]:
+    """The pages the lead does not reach, by who does (None: signed out)."""
+    base = f"/kooperationen/{demo['coop']}/kosten"
+    return {
+        None: ["/anmelden", "/passwort-vergessen", "/impressum", "/barrierefreiheit"],
+        TREASURER: [
+            f"{base}/neu",
+            f"{base}/zahlungen/neu",
+            f"{base}/jahresabschluss/{year}",
+            f"{base}/abrechnung/{year}/{illingen}",
+            "/konto/meine-daten",
+        ],
+        "admin@koopboard.demo": ["/verwaltung/personen", "/verwaltung/zustellungen"],
+        "hauptamt@ottweiler.demo": [
+            "/kooperations-check/ergebnis",
+            "/kooperations-check/versionen",
+            f"/kooperationsboerse/{demo['coop']}",
+        ],
+    }
+
+
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_the_other_roles_pages_are_accessible_and_fit_the_screen(
+    open_page: Any, demo: dict[str, Any], width: str
+) -> None:
+    from datetime import UTC, datetime
+
+    from koopboard.domain.milestones import berlin_today
+    from koopboard.extensions import db
+    from koopboard.models import Municipality
+
+    year = berlin_today(datetime.now(UTC)).year
+    illingen = db.session.scalar(select(Municipality.id).where(Municipality.ags == "10043112"))
+    too_wide = []
+    for email, paths in _others(demo, year, illingen).items():
+        audited = open_page(viewport=WIDTHS[width])
+        if email is not None:
+            log_in(audited, email, demo["password"])
+        for path in paths:
+            response = audited.page.goto(path)
+            assert response is not None and response.status < 400, path
+            audited.axe()
+            scroll, inner = _scroll_width(audited.page)
+            if scroll > inner:
+                too_wide.append(f"{path}: {scroll} px wide at {inner} px")
+    assert not too_wide, "pages scroll sideways:\n" + "\n".join(too_wide)
+
+
+def test_milestone_list_and_statement_print_without_the_screen_furniture(
+    audited_page: AuditedPage, demo: dict[str, Any]
+) -> None:
+    page = audited_page.page
+    log_in(audited_page, LEAD, demo["password"])
+    audited_page.goto(f"/kooperationen/{demo['coop']}/meilensteine/")
+    page.emulate_media(media="print")
+    for hidden in (".site-header", ".site-footer", "main nav"):
+        expect(page.locator(hidden).first).to_be_hidden()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert _style(page.locator("body"), "color") == "rgb(0, 0, 0)"
+    page.emulate_media(media="screen")
+    expect(page.locator(".site-header")).to_be_visible()
