@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from koopboard.extensions import db
@@ -121,16 +121,19 @@ def bind_login_session(user: User, row: LoginSession) -> None:
     user.session_key = f"{row.token}.{password_state(user)}"
 
 
+# Built once at import, not on every request (it runs for every signed-in request): the
+# session row with its user and the user's municipality (both joined) in one statement.
+_LIVE_SESSION = select(LoginSession).where(
+    LoginSession.token == bindparam("token"),
+    LoginSession.revoked_at.is_(None),
+    LoginSession.created_at > bindparam("since"),
+)
+
+
 def user_for_session_key(key: str, *, lifetime: timedelta) -> User | None:
     """The user of an unrevoked, unexpired login session whose password is unchanged."""
     token, _dot, state = key.partition(".")
-    row = db.session.scalar(
-        select(LoginSession).where(
-            LoginSession.token == token,
-            LoginSession.revoked_at.is_(None),
-            LoginSession.created_at > utcnow() - lifetime,
-        )
-    )
+    row = db.session.scalar(_LIVE_SESSION, {"token": token, "since": utcnow() - lifetime})
     if row is None or not row.user.is_active_account:
         return None
     if not hmac.compare_digest(state, password_state(row.user)):
