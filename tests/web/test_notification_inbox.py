@@ -573,6 +573,19 @@ PAYLOADS = {
 }
 
 
+def test_sentences_without_an_actor_read_english_with_english_dates(world, login_as) -> None:  # noqa: ANN001
+    """A personal event without its actor says what happened in the mail's words: in the
+    English feed with the English date, not the mail's German one."""
+    user, coop = world["user"], world["coop"]
+    deliver(user, coop.id, event_type="join_request", payload=PAYLOADS["join_request"])
+    client = login_as(user)
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    page = client.get(LIST).get_data(as_text=True)
+    assert "Mar 1, 2026" in page
+    assert "01.03.2026" not in page and "„" not in page and "Beitritt" not in page
+
+
 @pytest.mark.parametrize("event_type", [e.value for e in EventType])
 def test_every_event_type_reads_as_who_did_what(app, event_type: str) -> None:  # noqa: ANN001
     from koopboard.notifications.inbox import sentence

@@ -21,10 +21,9 @@ from sqlalchemy import select
 
 from koopboard.domain.catalog import Role
 from koopboard.domain.milestones import MilestoneStatus
-from koopboard.domain.money import format_eur
 from koopboard.domain.notifications import EventType
 from koopboard.extensions import db
-from koopboard.i18n import person
+from koopboard.i18n import format_day, format_money, person
 from koopboard.mail import RawMail, build_bulk_mail, build_message
 from koopboard.models import Cooperation, NotificationEvent, User
 from koopboard.notifications.delivery.claiming import Delivery, Digest
@@ -65,15 +64,17 @@ def link_for(event: NotificationEvent) -> str:
 
 
 def _datum(value: str | None) -> str:
+    """A stored ISO day in the locale's format (mails: German; the feed says these
+    sentences too, in the reader's language)."""
     try:
-        return date.fromisoformat(value or "").strftime("%d.%m.%Y")
+        return format_day(date.fromisoformat(value or ""))
     except ValueError:
         return value or ""
 
 
 def _status(value: str | None) -> str:
     try:
-        return MilestoneStatus(value).label
+        return _(MilestoneStatus(value).label)
     except ValueError:
         return value or ""
 
@@ -248,9 +249,9 @@ def _join_request_sentence(p: dict[str, Any]) -> str:
 
 
 def _eur(value: str | None) -> str:
-    """A stored amount ("12345.67") the German way ("12.345,67 €")."""
+    """A stored amount ("12345.67") in the locale's format ("12.345,67 €" / "€12,345.67")."""
     try:
-        return format_eur(Decimal(value or ""))
+        return format_money(Decimal(value or ""))
     except (InvalidOperation, ValueError, TypeError):
         return value or ""
 
