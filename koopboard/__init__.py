@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from koopboard.milestones import bp as milestones_bp
     from koopboard.municipalities import bp as municipalities_bp
     from koopboard.notifications.views import bp as notifications_bp
+    from koopboard.start import bp as start_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -123,5 +124,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(boerse_bp)
     app.register_blueprint(check_bp)
+    app.register_blueprint(start_bp)
     if app.config["KOOP_ENV"] == "development" or app.config.get("DEV_MAIL_VIEW"):
         app.register_blueprint(devmail_bp)

@@ -40,8 +40,8 @@ def _failed(response: Response) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site; anything else lands on the user's cooperations."""
-    return target if is_local_path(target) else url_for("cooperations.mine")
+    """Only a path on this site; anything else lands on the start page (Was ansteht)."""
+    return target if is_local_path(target) else url_for("start.index")
 
 
 def _fresh_session() -> None:
@@ -78,7 +78,7 @@ def send_token_mail_after_commit(issued: services.IssuedToken) -> None:
 def login() -> Response:
     """Sign in with e-mail and password (failures slow down this client for this account)."""
     if current_user.is_authenticated:
-        return redirect(url_for("cooperations.mine"))
+        return redirect(url_for("start.index"))
     form = LoginForm()
     if form.validate_on_submit():
         email, client = services.normalize_email(form.email.data), get_remote_address()

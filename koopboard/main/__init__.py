@@ -1,10 +1,10 @@
-"""Start page, language switch, accessibility statement, Impressum and Datenschutz,
+"""Entry redirect, language switch, accessibility statement, Impressum and Datenschutz,
 health check."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
@@ -19,15 +19,8 @@ bp = Blueprint("main", __name__)
 def index() -> Response:
     """Signed-in users go to their cooperations, everyone else to the login."""
     if current_user.is_authenticated:
-        return redirect(url_for("main.dashboard"))
+        return redirect(url_for("start.index"))
     return redirect(url_for("auth.login"))
-
-
-@bp.get("/start")
-@login_required
-def dashboard() -> Response:
-    """The start page: the user's cooperations."""
-    return redirect(url_for("cooperations.mine"))
 
 
 @bp.post("/sprache")

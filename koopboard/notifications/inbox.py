@@ -189,6 +189,13 @@ def bell_of(user_id: int) -> Bell:
     return Bell(unread=int(rows[0][-1] or 0) if rows else 0, items=[_item(r) for r in rows])
 
 
+def unread_of(user_id: int, limit: int) -> Bell:
+    """The newest ``limit`` unread entries and how many are unread, in one query."""
+    unread = _entries(user_id).where(NotificationDelivery.read_at.is_(None))
+    rows = db.session.execute(unread.limit(limit)).all()
+    return Bell(unread=int(rows[0][-1] or 0) if rows else 0, items=[_item(r) for r in rows])
+
+
 def item_of(user_id: int, delivery_id: int) -> Item | None:
     """One visible delivery of the user, or None (another user's, or no role any more)."""
     row = db.session.execute(

@@ -349,5 +349,5 @@ def log_in(audited: AuditedPage, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("E-Mail-Adresse").fill(email)
     page.get_by_label("Passwort", exact=True).fill(password)
     page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url("**/kooperationen/")
+    page.wait_for_url("**/start")  # Was ansteht
     audited.axe()

@@ -158,7 +158,7 @@ def test_the_header_folds_into_a_menu_on_a_phone(open_page: Any, demo: dict[str,
     page.get_by_label("E-Mail-Adresse").fill(LEAD)
     page.get_by_label("Passwort", exact=True).fill(demo["password"])
     page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url("**/kooperationen/")
+    page.wait_for_url("**/start")
     audited.axe()
 
     header = page.locator(".site-header")

@@ -70,7 +70,7 @@ def test_lead_creates_a_cooperation_with_three_partners(
 ) -> None:
     page = audited_page.page
     log_in(audited_page, lead.email)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Meine Kooperationen")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Was ansteht")
 
     page.get_by_role("navigation", name="Hauptnavigation").get_by_role(
         "link", name="Neue Kooperation"

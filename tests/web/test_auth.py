@@ -65,7 +65,7 @@ def test_correct_login_redirects_to_my_cooperations(
     user = make_user(make_municipality("Merchweiler"), name="Erika Muster")
     response = login(client, user)
     assert response.status_code == 302
-    assert path_of(response.headers["Location"]) == "/kooperationen/"
+    assert path_of(response.headers["Location"]) == "/start"  # Was ansteht
     page = client.get("/kooperationen/")
     assert page.status_code == 200
     assert "Erika Muster" in body(page)
@@ -170,7 +170,7 @@ def test_next_parameter_never_redirects_off_site(
         assert response.status_code == 302, target
         location = response.headers["Location"]
         assert urlsplit(location).netloc in ("", "localhost"), (target, location)
-        assert path_of(location) == "/kooperationen/", (target, location)
+        assert path_of(location) == "/start", (target, location)
 
 
 def test_already_signed_in_user_is_sent_on_from_the_login_page(

@@ -847,7 +847,20 @@ def _listing_saved(world: World, values: dict) -> None:
 ROUTES: dict[str, list[Call]] = {
     # --- public and global -----------------------------------------------------------
     "main.index": [Call("GET", "/", everyone("/start", anonymous=LOGIN))],
-    "main.dashboard": [Call("GET", "/start", signed_in("/kooperationen/"))],
+    "start.index": [Call("GET", "/start", signed_in(200))],
+    "start.approve_cost": [
+        Call("POST", "/start/kooperationen/987654/kosten/987654/freigeben", signed_in(404)),
+        # Deciding roles reach the (missing) cost, other roles are refused, outsiders 404.
+        coop_call(
+            "POST",
+            "/start" + COOP + "/kosten/987654/freigeben",
+            {**change_a(404), "treasurer": 404},
+        ),
+    ],
+    "start.complete_milestone": [
+        coop_call("POST", "/start" + COOP + "/meilensteine/987654/erledigt", signed_in(404)),
+    ],
+    "start.mark_read": [Call("POST", "/start/benachrichtigungen/987654/gelesen", signed_in(404))],
     "main.set_language": [
         Call(
             "POST",
@@ -939,11 +952,11 @@ ROUTES: dict[str, list[Call]] = {
         ),
     ],
     "auth.login": [
-        Call("GET", "/anmelden", everyone("/kooperationen/", anonymous=200)),
+        Call("GET", "/anmelden", everyone("/start", anonymous=200)),
         Call(
             "POST",
             "/anmelden",
-            everyone("/kooperationen/", anonymous=400),
+            everyone("/start", anonymous=400),
             data=lambda w, v: {"email": "niemand@example.org", "password": "falsch"},
         ),
     ],

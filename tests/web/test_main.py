@@ -84,13 +84,14 @@ def test_start_sends_anonymous_visitors_to_login(client: KoopClient) -> None:
     assert urlsplit(response.headers["Location"]).path == "/anmelden"
 
 
-def test_start_sends_signed_in_users_to_their_cooperations(
+def test_the_entry_sends_signed_in_users_to_was_ansteht(
     login_as: LoginAs, make_municipality: MakeMunicipality, make_user: MakeUser
 ) -> None:
     client = login_as(make_user(make_municipality()))
     response = client.get("/", follow_redirects=True)
     assert response.status_code == 200
-    assert response.request.path == "/kooperationen/"
+    assert response.request.path == "/start"
+    assert "<h1>Was ansteht</h1>" in response.get_data(as_text=True)
 
 
 def test_accessibility_statement_is_public_and_names_the_contact(

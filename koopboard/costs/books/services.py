@@ -8,6 +8,7 @@ this module loads, calls it, writes rows and notification events.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -102,9 +103,12 @@ class Excluded:
     reasons: tuple[str, ...]  # keys of REASONS_THEY / REASONS_YOU
 
 
-def excluded_from_approval(cost: Cost) -> list[Excluded]:
-    """Whoever created the cost, last chose its amount, key or payer, submitted it, or
-    authored (or last priced) the recurring template it came from (one query)."""
+def four_eyes_reasons(
+    cost: Any, template_created_by_id: int | None, template_amount_set_by_id: int | None
+) -> dict[int, list[str]]:
+    """The four-eyes rule: who may not approve ``cost`` (anything with its ``created_by_id``,
+    ``amount_set_by_id``, ``submitted_by_id``), each with every reason (keys of
+    REASONS_THEY / REASONS_YOU); the template's ids if it came from a recurring cost."""
     reasons: dict[int, list[str]] = {}
 
     def add(user_id: int | None, why: str) -> None:
@@ -114,15 +118,26 @@ def excluded_from_approval(cost: Cost) -> list[Excluded]:
     add(cost.created_by_id, "created")
     add(cost.amount_set_by_id, "amount")
     add(cost.submitted_by_id, "submitted")
+    add(template_created_by_id, "template")
+    add(template_amount_set_by_id, "template_amount")
+    return reasons
+
+
+def excluded_from_approval(cost: Cost) -> list[Excluded]:
+    """Whoever created the cost, last chose its amount, key or payer, submitted it, or
+    authored (or last priced) the recurring template it came from (one query)."""
+    template = None
     if cost.recurring_id is not None:
         template = db.session.execute(
             select(RecurringCost.created_by_id, RecurringCost.amount_set_by_id).where(
                 RecurringCost.id == cost.recurring_id
             )
         ).one_or_none()
-        if template is not None:
-            add(template.created_by_id, "template")
-            add(template.amount_set_by_id, "template_amount")
+    reasons = four_eyes_reasons(
+        cost,
+        template.created_by_id if template is not None else None,
+        template.amount_set_by_id if template is not None else None,
+    )
     if not reasons:
         return []
     rows = db.session.execute(
@@ -166,13 +181,21 @@ def treasurer_count(cooperation_id: int) -> int:
     )
 
 
-def may_decide(cooperation: Cooperation, role: Role | None) -> bool:
+def decides(role: Role | None, *, lead_may_approve: bool, treasurers: Callable[[], int]) -> bool:
     """Who approves or rejects: Kämmerei; the lead too if the cooperation allows it and has
-    only one treasurer (four-eyes still applies: nobody approves what they booked)."""
+    only one treasurer (four-eyes still applies: nobody approves what they booked).
+    ``treasurers`` counts them, asked only when it matters."""
     if role is Role.TREASURER:
         return True
-    return (
-        role is Role.LEAD and cooperation.lead_may_approve and treasurer_count(cooperation.id) == 1
+    return role is Role.LEAD and lead_may_approve and treasurers() == 1
+
+
+def may_decide(cooperation: Cooperation, role: Role | None) -> bool:
+    """``decides`` for one cooperation (counting its treasurers if needed)."""
+    return decides(
+        role,
+        lead_may_approve=cooperation.lead_may_approve,
+        treasurers=lambda: treasurer_count(cooperation.id),
     )
 
 
