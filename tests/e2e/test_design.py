@@ -176,10 +176,14 @@ def test_the_header_folds_into_a_menu_on_a_phone(open_page: Any, demo: dict[str,
     audited.axe()
     expect(page.get_by_role("navigation", name="Hauptnavigation")).to_be_hidden()
 
-    # At 1280 px the same header shows its links at once, with no menu button.
+    # At 1280 px the same header shows its links at once, with no menu button, in two rows
+    # (mark and tools, then the links).
     page.set_viewport_size(WIDTHS["desktop"])
     expect(page.get_by_role("navigation", name="Hauptnavigation")).to_be_visible()
     expect(page.locator("summary", has_text="Menü")).to_be_hidden()
+    links = page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link")
+    tops = {round(box["y"]) for box in (link.bounding_box() for link in links.all())}
+    assert len(tops) == 1, "the links fit in one row at 1280 px"
 
 
 def test_timeline_labels_stay_readable_on_a_phone(open_page: Any, demo: dict[str, Any]) -> None:
