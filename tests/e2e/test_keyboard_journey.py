@@ -94,7 +94,7 @@ def test_journey_one_by_keyboard_only(audited_page: AuditedPage, lead: Any) -> N
     keys.type(PASSWORD)
     keys.tab_to(page.get_by_role("button", name="Anmelden"))
     page.keyboard.press("Enter")
-    page.wait_for_url("**/kooperationen/")
+    page.wait_for_url("**/start")  # Was ansteht
     audited_page.axe()
 
     # Create a cooperation from the header's link.
