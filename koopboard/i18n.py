@@ -19,7 +19,7 @@ from flask_babel import get_locale, get_translations
 from flask_login import current_user
 
 from koopboard.domain import messages
-from koopboard.domain.keys import Share, format_percent
+from koopboard.domain.keys import PERCENT_PLACES, Share, format_percent
 from koopboard.domain.money import Amount, format_eur
 from koopboard.domain.persons import ANONYMISED_NAME
 from koopboard.extensions import babel
@@ -197,6 +197,13 @@ def format_share(value: object, places: int = 2) -> str:
     return text.replace(",", ".").replace("\u00a0%", "%")
 
 
+def format_percent_text(value: object, places: int = PERCENT_PLACES) -> str:
+    """A key's percentage in the locale's format, "≈" kept when rounded: ≈ 33,333 % /
+    ≈ 33.333%."""
+    text = format_percent(Fraction(value), places)  # type: ignore[arg-type]
+    return text if _german() else text.replace(",", ".").replace("\u00a0%", "%")
+
+
 def quote(text: object) -> str:
     """Quotation marks of the locale around a text a user wrote: „…“ / “…”."""
     return f"„{text}“" if _german() else f"“{text}”"
@@ -217,8 +224,7 @@ def _value(value: object) -> object:
     if isinstance(value, Amount):
         return format_money(value.value)
     if isinstance(value, Share):
-        text = format_percent(Fraction(value.value), value.places)
-        return text if _german() else text.replace(",", ".").replace("\u00a0%", "%")
+        return format_percent_text(value.value, value.places)
     if isinstance(value, messages.Count):
         return format_number(value.value)
     if isinstance(value, messages.Number):

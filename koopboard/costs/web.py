@@ -20,10 +20,9 @@ from wtforms.fields.choices import SelectChoice
 
 from koopboard import inputs, texts
 from koopboard.costs import services
-from koopboard.domain.keys import format_percent
 from koopboard.domain.milestones import berlin_today
 from koopboard.extensions import htmx
-from koopboard.i18n import format_money
+from koopboard.i18n import format_money, format_percent_text
 from koopboard.models import Cooperation
 
 bp = Blueprint("costs", __name__)
@@ -55,8 +54,8 @@ bp.add_app_template_filter(texts.key_text, "key_text")
 
 @bp.app_template_filter("prozent")
 def prozent(value: Decimal | Fraction | None) -> str:
-    """33,333 % (up to three decimals; ≈ when rounded)."""
-    return "–" if value is None else format_percent(value)
+    """33,333 % / 33.333% (up to three decimals; ≈ when rounded)."""
+    return "–" if value is None else format_percent_text(value)
 
 
 def local_today() -> date:

@@ -225,3 +225,15 @@ def test_the_german_ui_keeps_the_german_sentences(books, login_as) -> None:  # n
         as_text=True
     )
     assert date(2024, 12, 10) < books["coop"].start_date
+
+
+def test_key_percentages_read_the_english_way(books, login_as) -> None:  # noqa: ANN001
+    client = login_as(books["lead"])
+    saved = client.post(
+        f"{books['base']}/schluessel/{YEAR}", data=_key_form(books, ("33,333", "33,333", "33,334"))
+    )
+    assert saved.status_code == 302
+    english(client)
+    text = visible(client.get(f"{books['base']}/schluessel/{YEAR}"))
+    assert "33.333%" in text and "33.334%" in text
+    assert "33,333\u00a0%" not in text and "33,334" not in text

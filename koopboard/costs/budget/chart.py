@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from koopboard.costs.budget.services import BudgetLine
-from koopboard.domain.keys import format_percent
+from koopboard.i18n import format_percent_text
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def chart_geometry(lines: list[BudgetLine], width: int = CHART_WIDTH) -> Chart:
 
 def utilisation_text(value: Fraction | None) -> str:
     """Ausschöpfung with one decimal ("≈ 123,5 %"); "–" without a plan to measure against."""
-    return "–" if value is None else format_percent(value, 1)
+    return "–" if value is None else format_percent_text(value, 1)
 
 
 def short(text: str, limit: int = 60) -> str:
