@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
@@ -21,6 +22,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from koopboard.cooperations.access import load_cooperation
 from koopboard.domain.catalog import Role
 from koopboard.domain.milestones import (
+    MilestoneStatus,
+    Phase,
     berlin_today,
     by_phase,
     is_overdue,
@@ -32,7 +35,7 @@ from koopboard.domain.milestones import (
 )
 from koopboard.extensions import db, htmx, login_manager
 from koopboard.inputs import posted_version
-from koopboard.milestones import services
+from koopboard.milestones import listing, services
 from koopboard.milestones.forms import (
     DueDateForm,
     MilestoneForm,
@@ -106,8 +109,15 @@ def _posted_version() -> int | None:
 
 
 def _list_url(cooperation_id: int, milestone_id: int | None = None) -> str:
+    """The list as it was (view, filters, sort: the posted ``zurueck``), at the milestone."""
     anchor = f"meilenstein-{milestone_id}" if milestone_id else None
-    return url_for("milestones.index", cooperation_id=cooperation_id, _anchor=anchor)
+    params = _posted_query().params()
+    return url_for("milestones.index", cooperation_id=cooperation_id, _anchor=anchor, **params)
+
+
+def _posted_query() -> listing.ListQuery:
+    """The list's view, filters and sort order an inline form came from (``zurueck``)."""
+    return listing.parse(dict(parse_qsl(request.form.get("zurueck", ""))))
 
 
 def _done(url: str) -> Response:
@@ -160,16 +170,51 @@ def mine() -> Response:
 
 @bp.get(COOP + "/")
 def index(cooperation_id: int) -> Response:
-    """All milestones of the cooperation, grouped by phase, with the summary."""
+    """All milestones of the cooperation: a dense table (default) or cards by phase, filtered
+    and sorted as the GET parameters say; htmx gets only the list when a filter changes."""
     cooperation, role = load_cooperation(cooperation_id)
     now = _now()
     milestones = services.milestones_of(cooperation.id)
-    return render(
+    query = listing.parse(request.args)
+    shown = listing.apply(milestones, query, now)
+    response = render(
         "milestones/index.html",
-        groups=by_phase(milestones),
+        "milestones/_list.html",
+        milestones=shown,
+        groups=by_phase(shown),
+        total=len(milestones),
+        query=query,
+        back=_query_string(query),
+        responsible_choices=_responsible_choices(milestones),
+        phases=list(Phase),
+        all_statuses=list(MilestoneStatus),
+        editable=any(services.can_update_progress(role, current_user, m) for m in shown),
         summary=summarize(milestones, now),
         **_row_context(cooperation, role, now),
     )
+    if htmx:
+        # The address bar gets the canonical address (no empty parameters) to share.
+        response.headers["HX-Push-Url"] = url_for(
+            "milestones.index", cooperation_id=cooperation.id, **query.params()
+        )
+    return response
+
+
+def _responsible_choices(milestones: list[Milestone]) -> list[tuple[str, str]]:
+    """The municipalities that hold milestones here (by name), and "noch offen" if any has none."""
+    towns = {
+        m.responsible_municipality.id: m.responsible_municipality.name
+        for m in milestones
+        if m.responsible_municipality
+    }
+    choices = [(str(i), name) for i, name in sorted(towns.items(), key=lambda t: t[1].casefold())]
+    if any(m.responsible_municipality_id is None for m in milestones):
+        choices.append((listing.NOBODY, _("noch offen")))
+    return choices
+
+
+def _query_string(query: listing.ListQuery) -> str:
+    return urlencode(query.params())
 
 
 @bp.get(COOP + "/uebersicht")
@@ -410,9 +455,12 @@ def _inline(
         context.update(errors=form.errors, values=request.form if status >= 400 else {})
     context["conflict"] = conflict
     context["saved"] = saved
+    # The table's status form asks for its row back, the cards for the card.
+    in_table = request.form.get("ansicht") == "tabelle"
     response = render(
         "milestones/show.html",
-        "milestones/_milestone.html",
+        "milestones/_row.html" if in_table else "milestones/_milestone.html",
+        back=_query_string(_posted_query()),
         status=status,
         m=milestone,
         changed_by=services.last_change(milestone.id) if not htmx else None,

@@ -292,9 +292,10 @@ def test_lead_marks_done_inline_and_each_subscribed_partner_gets_one_mail(
     audited_page.goto(f"/kooperationen/{cid}/meilensteine/")
     row = page.locator(f"#meilenstein-{w.vertrag}")
     documents = len(audited_page.documents)
+    # The table saves the status as soon as another one is chosen.
     page.locator(f"#status-{w.vertrag}").select_option("erledigt")
-    page.locator(f"#status-speichern-{w.vertrag}").click()
-    expect(row.locator(".ms-status")).to_have_text("✓ erledigt")
+    expect(page.locator(f"#status-{w.vertrag}-gespeichert")).to_have_text("✓ gespeichert")
+    expect(row.locator(".ms-done-on")).to_be_visible()
     assert len(audited_page.documents) == documents  # saved in place, no page load
     audited_page.axe()
 

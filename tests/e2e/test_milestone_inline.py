@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -73,6 +74,9 @@ def test_lead_adds_a_milestone_and_marks_one_done_inline(
     expect(page.locator(".flash-success")).to_contain_text("ist angelegt")
     audited_page.axe()
 
+    # The list opens as a table; the cards (with the inline forms of each) are one link away.
+    expect(page.locator(".ms-table tbody tr")).to_have_count(2)
+    audited_page.goto(f"/kooperationen/{cid}/meilensteine/?ansicht=karten")
     summary = page.locator("#meilenstein-uebersicht")
     expect(summary).to_contain_text("0 von 2 erledigt")
 
@@ -125,7 +129,17 @@ def test_without_javascript_the_inline_form_is_a_plain_form(
     page.locator(f"#status-speichern-{mid}").click()
     page.wait_for_url(f"**/kooperationen/{cid}/meilensteine/#meilenstein-{mid}")
     audited.axe()
-    expect(page.locator(f"#meilenstein-{mid} .ms-status")).to_have_text("! gefährdet")
+    # Back in the table (the default view), the row shows the saved status.
+    expect(page.locator(f"#status-{mid}")).to_have_value("gefaehrdet")
+    expect(page.locator(".flash-success")).to_contain_text("gespeichert")
+
+    # The cards' plain form brings the person back to the cards.
+    audited.goto(f"/kooperationen/{cid}/meilensteine/?ansicht=karten")
+    page.locator(f"#status-{mid}").select_option("in_arbeit")
+    page.locator(f"#status-speichern-{mid}").click()
+    page.wait_for_url(re.compile(rf"/meilensteine/\?ansicht=karten#meilenstein-{mid}$"))
+    audited.axe()
+    expect(page.locator(f"#meilenstein-{mid} .ms-status")).to_have_text("◐ in Arbeit")
 
     # The timeline and the dashboard pass axe too.
     audited.goto(f"/kooperationen/{cid}/meilensteine/zeitleiste")

@@ -65,7 +65,7 @@ def test_inline_changes_say_gespeichert_in_a_live_region(
     page = audited_page.page
     cid, mid = bauhof["cid"], bauhof["first_id"]
     log_in(audited_page, bauhof["lead"].email)
-    audited_page.goto(f"/kooperationen/{cid}/meilensteine/")
+    audited_page.goto(f"/kooperationen/{cid}/meilensteine/?ansicht=karten")
     page.evaluate("window.__marker = 1")
 
     status_saved = page.locator(f"#status-{mid}-gespeichert")
@@ -129,9 +129,9 @@ def test_lead_names_a_person_and_a_completion_date(open_page: Any, bauhof: dict[
     page.wait_for_url(f"**/kooperationen/{cid}/meilensteine/#meilenstein-*")
     lead_page.axe()
     milestone = db.session.query(Milestone).filter_by(title="Bauhof-Satzung beschlossen").one()
-    card = page.locator(f"#meilenstein-{milestone.id}")
-    expect(card).to_contain_text("Illingen, Ilse Illinger")
-    expect(card).to_contain_text("Erledigt am" + done_on.strftime("%d.%m.%Y"))
+    row = page.locator(f"#meilenstein-{milestone.id}")  # a row of the table
+    expect(row).to_contain_text("Illingen, Ilse Illinger")
+    expect(row).to_contain_text("erledigt am " + done_on.strftime("%d.%m.%Y"))
     assert milestone.completed_on == done_on
 
     # Ilse sees the open one she is responsible for at the top of her dashboard.

@@ -268,7 +268,10 @@ def test_member_sees_inline_forms_only_for_own_municipality(world: World, login_
     assert f'id="status-{mine.id}"' in page
     assert f'id="status-{theirs.id}"' not in page
     assert f'id="termin-{mine.id}"' not in page  # due dates are the lead's
-    assert "abgesagt</option>" not in page  # members cannot cancel
+    own_select = page[page.index(f'id="status-{mine.id}"') :]
+    own_select = own_select[: own_select.index("</select>")]
+    assert "geplant</option>" in own_select
+    assert "abgesagt</option>" not in own_select  # members cannot cancel
     assert "/meilensteine/neu" not in page and "/bearbeiten" not in page
 
 
@@ -634,10 +637,10 @@ def test_missing_csrf_token_is_refused(world: World, login_as) -> None:
 # --- views ---------------------------------------------------------------------------------------
 
 
-def test_grouped_by_phase_with_overdue_text(world: World, login_as) -> None:
+def test_card_view_groups_by_phase_with_overdue_text(world: World, login_as) -> None:
     first = add(world, "Auftakt", phase="initiierung", due_date=date(2025, 3, 1))
     later = add(world, "Umbau", phase="umsetzung")
-    page = login_as(world.member_c).get(base(world) + "/").get_data(as_text=True)
+    page = login_as(world.member_c).get(base(world) + "/?ansicht=karten").get_data(as_text=True)
     positions = [page.index(f'id="phase-{p.value}"') for p in Phase]
     assert positions == sorted(positions)
     assert positions[0] < page.index(f'id="meilenstein-{first.id}"') < positions[1]
