@@ -236,3 +236,79 @@ def timeline_scale(due_dates: Sequence[date], today: date, width: float = 1000.0
     days = [*due_dates, today]
     margin = timedelta(days=14)
     return TimelineScale(start=min(days) - margin, end=max(days) + margin, width=width)
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    """One phase's milestones: done of total (cancelled ones do not count) and overdue."""
+
+    phase: Phase
+    total: int
+    done: int
+    overdue: int
+
+    @property
+    def percent(self) -> int:
+        """Share done, rounded down to whole percent (0 without milestones)."""
+        return (self.done * 100) // self.total if self.total else 0
+
+
+def progress_by_phase(milestones: Iterable[MilestoneLike], now: datetime) -> list[PhaseProgress]:
+    """Every phase in order with its done / total / overdue counts (the chart's numbers)."""
+    counts = {phase: [0, 0, 0] for phase in Phase}
+    for m in milestones:
+        status = MilestoneStatus(m.status)
+        if status is MilestoneStatus.ABGESAGT:
+            continue
+        row = counts[Phase(m.phase)]
+        row[0] += 1
+        row[1] += status is MilestoneStatus.ERLEDIGT
+        row[2] += is_overdue(status, m.due_date, now)
+    return [
+        PhaseProgress(phase, total, done, late) for phase, (total, done, late) in counts.items()
+    ]
+
+
+@dataclass(frozen=True)
+class PhaseBar:
+    """A phase on the timeline: a bar from its first to its last due date (x and width in
+    the scale's units; at least ``MIN_BAR`` wide so a single date still shows as a bar)."""
+
+    phase: Phase
+    first: date | None
+    last: date | None
+    count: int
+    done: int
+    overdue: int
+    x: float
+    width: float
+
+
+MIN_BAR = 8.0
+
+
+def phase_bars(milestones: Iterable[M], scale: TimelineScale, now: datetime) -> list[PhaseBar]:
+    """Every phase in order with the span of its due dates on ``scale`` and its counts."""
+    bars = []
+    for phase, items in by_phase(milestones):
+        dates = [m.due_date for m in items if m.due_date is not None]
+        if not dates:
+            bars.append(PhaseBar(phase, None, None, len(items), 0, 0, 0.0, 0.0))
+            continue
+        first, last = min(dates), max(dates)
+        x, end = scale.x(first), scale.x(last)
+        width = max(end - x, MIN_BAR)
+        x = min(x, scale.width - width)
+        bars.append(
+            PhaseBar(
+                phase,
+                first,
+                last,
+                len(items),
+                sum(1 for m in items if MilestoneStatus(m.status) is MilestoneStatus.ERLEDIGT),
+                sum(1 for m in items if is_overdue(m.status, m.due_date, now)),
+                round(max(x, 0.0), 1),
+                round(width, 1),
+            )
+        )
+    return bars

@@ -18,9 +18,11 @@ from koopboard.domain.catalog import Role
 from koopboard.domain.milestones import (
     MilestoneStatus,
     Phase,
+    PhaseProgress,
     Summary,
     berlin_today,
     completion_date,
+    progress_by_phase,
     statuses_for,
     summarize,
     upcoming_window,
@@ -401,14 +403,31 @@ def get_milestone(cooperation_id: int, milestone_id: int) -> Milestone | None:
     return milestone
 
 
+def _light_rows(cooperation_id: int) -> list[Row]:
+    """Light rows (id, title, status, due date, phase) of the cooperation's milestones."""
+    return list(
+        db.session.execute(
+            select(
+                Milestone.id, Milestone.title, Milestone.status, Milestone.due_date, Milestone.phase
+            ).where(Milestone.cooperation_id == cooperation_id)
+        ).all()
+    )
+
+
 def summary_of(cooperation_id: int, now: datetime) -> Summary[Row]:
-    """The progress summary from light rows (id, title, status, due date, phase)."""
-    rows = db.session.execute(
-        select(
-            Milestone.id, Milestone.title, Milestone.status, Milestone.due_date, Milestone.phase
-        ).where(Milestone.cooperation_id == cooperation_id)
-    ).all()
-    return summarize(rows, now)
+    """The progress summary from light rows (one query)."""
+    return summarize(_light_rows(cooperation_id), now)
+
+
+def phase_progress_of(cooperation_id: int, now: datetime) -> list[PhaseProgress]:
+    """Done / total / overdue per phase from light rows (one query)."""
+    return progress_by_phase(_light_rows(cooperation_id), now)
+
+
+def overview_of(cooperation_id: int, now: datetime) -> tuple[Summary[Row], list[PhaseProgress]]:
+    """The summary and the progress per phase from the same light rows (one query)."""
+    rows = _light_rows(cooperation_id)
+    return summarize(rows, now), progress_by_phase(rows, now)
 
 
 def last_change(milestone_id: int) -> HistoryEntry | None:

@@ -20,10 +20,12 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
 
 from koopboard.cooperations.access import load_cooperation
+from koopboard.domain import charts
 from koopboard.domain.catalog import Role
 from koopboard.domain.milestones import (
     MilestoneStatus,
     Phase,
+    PhaseProgress,
     berlin_today,
     by_phase,
     is_overdue,
@@ -67,6 +69,18 @@ def _require_login() -> Response | None:
 def milestone_summary(cooperation_id: int) -> services.Summary:
     """The progress summary for the cooperation page (one query)."""
     return services.summary_of(cooperation_id, utcnow())
+
+
+@bp.app_template_global()
+def milestone_overview(cooperation_id: int) -> tuple[services.Summary, list[PhaseProgress]]:
+    """The summary and the progress per phase for the cooperation page (one query)."""
+    return services.overview_of(cooperation_id, utcnow())
+
+
+@bp.app_template_global()
+def phase_chart(phases: list[PhaseProgress]) -> charts.Chart:
+    """The bar geometry of the per-phase progress chart: done of total per phase."""
+    return charts.layout([charts.share(p.done, p.total) for p in phases])
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -226,6 +240,18 @@ def summary(cooperation_id: int) -> Response:
         "milestones/_summary_body.html",
         cooperation=cooperation,
         summary=services.summary_of(cooperation.id, _now()),
+    )
+
+
+@bp.get(COOP + "/phasen")
+def phases(cooperation_id: int) -> Response:
+    """Progress per phase alone: what the ``milestone-changed`` event reloads."""
+    cooperation, _role = load_cooperation(cooperation_id)
+    return render(
+        "milestones/phases.html",
+        "milestones/_phases_body.html",
+        cooperation=cooperation,
+        phases=services.phase_progress_of(cooperation.id, _now()),
     )
 
 

@@ -262,3 +262,29 @@ def test_month_ticks_monthly_then_quarterly() -> None:
 def test_timeline_of_a_single_day_does_not_divide_by_zero() -> None:
     scale = TimelineScale(date(2026, 1, 1), date(2026, 1, 1))
     assert scale.x(date(2026, 1, 1)) == 0.0
+
+
+def test_progress_by_phase_counts_done_of_total_without_cancelled() -> None:
+    from koopboard.domain.milestones import progress_by_phase
+
+    now = datetime(2026, 3, 26, 23, 30, tzinfo=UTC)  # 27 March in Berlin
+
+    @dataclass
+    class M:
+        id: int
+        status: MilestoneStatus
+        due_date: date
+        phase: Phase
+
+    rows = [
+        M(1, MilestoneStatus.ERLEDIGT, date(2026, 1, 1), Phase.PLANUNG),
+        M(2, MilestoneStatus.GEPLANT, date(2026, 3, 26), Phase.PLANUNG),  # overdue in Berlin
+        M(3, MilestoneStatus.ABGESAGT, date(2026, 1, 1), Phase.PLANUNG),
+        M(4, MilestoneStatus.IN_ARBEIT, date(2026, 3, 27), Phase.UMSETZUNG),
+    ]
+    progress = {p.phase: p for p in progress_by_phase(rows, now)}
+    assert list(progress) == list(Phase)
+    assert (progress[Phase.PLANUNG].done, progress[Phase.PLANUNG].total) == (1, 2)
+    assert progress[Phase.PLANUNG].overdue == 1 and progress[Phase.PLANUNG].percent == 50
+    assert (progress[Phase.UMSETZUNG].total, progress[Phase.UMSETZUNG].overdue) == (1, 0)
+    assert progress[Phase.ABSCHLUSS].total == 0 and progress[Phase.ABSCHLUSS].percent == 0

@@ -1182,6 +1182,7 @@ ROUTES: dict[str, list[Call]] = {
     "milestones.mine": [Call("GET", "/meilensteine/", signed_in(200))],
     "milestones.index": [coop_call("GET", MILESTONES + "/", read_a())],
     "milestones.summary": [coop_call("GET", MILESTONES + "/uebersicht", read_a())],
+    "milestones.phases": [coop_call("GET", MILESTONES + "/phasen", read_a())],
     "milestones.timeline": [coop_call("GET", MILESTONES + "/zeitleiste", read_a())],
     "milestones.show": [milestone_call("GET", MILESTONES + "/{milestone}", read_a())],
     "milestones.create": [

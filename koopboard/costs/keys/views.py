@@ -19,6 +19,7 @@ from koopboard.costs import services
 from koopboard.costs.keys import services as keys
 from koopboard.costs.services import KEY_EDITORS
 from koopboard.costs.web import COOP, bp, done, local_today, posted_version
+from koopboard.domain import charts
 from koopboard.domain.allocation import TIE_BREAK_RULE, AllocationError, explain
 from koopboard.domain.keys import KeyKind, SharingKeyError, parse_percent
 from koopboard.domain.money import MoneyError, parse_amount
@@ -282,6 +283,9 @@ def key(cooperation_id: int, year: int) -> Response:
         example=amount,
         example_error=amount_error,
         explained=explained,
+        share_chart=charts.layout(
+            [charts.share(line.percentage, 100) for _m, line in explained["lines"]]
+        ),
         tie_break=TIE_BREAK_RULE,
         status=status,
     )
