@@ -377,3 +377,21 @@ def test_the_start_page_costs_the_same_statements_for_3_and_60_cooperations(app,
         counts[name] = len(statements)
     assert counts["few"] == counts["many"], counts
     assert counts["many"] <= 12, counts
+
+
+def test_start_page_and_history_read_english(world, client, login_as) -> None:  # noqa: ANN001, F811
+    from tests.web.test_i18n import switch_to
+
+    karl = login_as(world["karl"])
+    _book_and_submit(karl, world)
+    tina = _switch(client, login_as, world["tina"])
+    switch_to(tina, "en")
+    page = text(tina.get("/start"))
+    assert "<h1>What needs me</h1>" in page
+    assert (
+        "1 cost awaits your approval" in page and "Submitted by Karl Schneider (Illingen)." in page
+    )
+    assert "Was ansteht" not in page and "Freigabe" not in page
+    history = text(tina.get(f"/kooperationen/{world['coop'].id}/verlauf"))
+    assert "Karl Schneider (Illingen) submitted the cost “Fachverfahren Personenstand”" in history
+    assert "hat die Kosten" not in history and "Einzelheiten" not in history
