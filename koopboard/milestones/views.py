@@ -29,6 +29,7 @@ from koopboard.domain.milestones import (
     berlin_today,
     by_phase,
     is_overdue,
+    phase_bars,
     split_upcoming,
     statuses_for,
     summarize,
@@ -53,6 +54,7 @@ bp = Blueprint("milestones", __name__)
 
 COOP = "/kooperationen/<int:cooperation_id>/meilensteine"
 CHANGED_EVENT = "milestone-changed"
+TIMELINE_WIDTH = 900  # the date axis of the timeline, in px (the SVG is drawn at real size)
 # Calendar programs cannot sign in: these routes authenticate by the secret token only.
 TOKEN_ENDPOINTS = frozenset({"milestones.user_feed", "milestones.cooperation_feed"})
 
@@ -262,11 +264,13 @@ def timeline(cooperation_id: int) -> Response:
     now = _now()
     today = berlin_today(now)
     milestones = services.milestones_of(cooperation.id)
-    scale = timeline_scale([m.due_date for m in milestones], today)
+    scale = timeline_scale([m.due_date for m in milestones], today, width=TIMELINE_WIDTH)
     return render(
         "milestones/timeline.html",
         milestones=milestones,
         scale=scale,
+        bars=phase_bars(milestones, scale, now),
+        groups=by_phase(milestones),
         summary=summarize(milestones, now),
         **_row_context(cooperation, role, now),
     )

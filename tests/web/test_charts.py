@@ -83,3 +83,39 @@ def test_key_page_chart_shows_each_partners_share(books, login_as) -> None:  # n
     assert len(fills) == 3 and abs(sum(fills) - 460) <= Decimal("0.2")
     # 4.814,08 of 12.345,67 is 38.99 %: its bar is that share of the 460-unit track.
     assert fills[amounts.index("4.814,08\xa0€")] == Decimal("179.4")
+
+
+def test_timeline_draws_a_bar_per_phase_with_today_and_a_table(world: World, login_as) -> None:
+    add(world, "Auftakt", phase="initiierung", due_date=today() - timedelta(days=60))
+    add(
+        world,
+        "Bedarf",
+        phase="initiierung",
+        due_date=today() - timedelta(days=20),
+        status="erledigt",
+    )
+    add(world, "Satzung", phase="planung", due_date=today() + timedelta(days=30))
+    page = text(login_as(world.observer).get(base(world) + "/zeitleiste"))
+    svg = svg_of(page, "zeitleiste-titel")
+    assert 'role="img"' in svg and "style=" not in svg
+    # One bar for each phase that has milestones; Initiierung spans its two dates.
+    bars = re.findall(r'class="ms-gantt-bar" x="([\d.]+)" y="\d+" width="([\d.]+)"', svg)
+    assert len(bars) == 2
+    assert float(bars[0][1]) > float(bars[1][1])  # 40 days against a single date
+    assert 'class="ms-gantt-today"' in svg and ">Heute</text>" in svg
+    # Labels at 13 px or more, at the SVG's real size (it scrolls in its frame instead).
+    sizes = {int(s) for s in re.findall(r'font-size="(\d+)"', svg)}
+    assert min(sizes) >= 12
+    assert 'class="ms-gantt-frame" tabindex="0"' in page
+    assert "Initiierung: 2 Meilensteine" in svg and "1 erledigt, 1 überfällig" in svg
+    # The table says the same per phase.
+    table = page[page.index('class="ms-gantt-table"') :]
+    table = table[: table.index("</table>")]
+    first = (today() - timedelta(days=60)).strftime("%d.%m.%Y")
+    last = (today() - timedelta(days=20)).strftime("%d.%m.%Y")
+    assert re.search(
+        rf"Initiierung</th>\s*<td><time[^>]*>{first}</time></td>\s*<td><time[^>]*>{last}</time></td>"
+        r'\s*<td class="num">2</td>\s*<td class="num">1</td>\s*<td class="num">1</td>',
+        table,
+    )
+    assert re.search(r'Abschluss</th>\s*<td>–</td>\s*<td>–</td>\s*<td class="num">0</td>', table)
