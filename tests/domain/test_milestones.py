@@ -288,3 +288,33 @@ def test_progress_by_phase_counts_done_of_total_without_cancelled() -> None:
     assert progress[Phase.PLANUNG].overdue == 1 and progress[Phase.PLANUNG].percent == 50
     assert (progress[Phase.UMSETZUNG].total, progress[Phase.UMSETZUNG].overdue) == (1, 0)
     assert progress[Phase.ABSCHLUSS].total == 0 and progress[Phase.ABSCHLUSS].percent == 0
+
+
+def test_phase_bars_span_first_to_last_due_date() -> None:
+    from koopboard.domain.milestones import MIN_BAR, TimelineScale, phase_bars
+
+    now = datetime(2026, 3, 26, 23, 30, tzinfo=UTC)  # 27 March in Berlin
+
+    @dataclass
+    class M:
+        id: int
+        status: MilestoneStatus
+        due_date: date
+        phase: Phase
+
+    scale = TimelineScale(start=date(2026, 1, 1), end=date(2026, 12, 31), width=900)
+    rows = [
+        M(1, MilestoneStatus.ERLEDIGT, date(2026, 2, 1), Phase.PLANUNG),
+        M(2, MilestoneStatus.GEPLANT, date(2026, 3, 26), Phase.PLANUNG),
+        M(3, MilestoneStatus.GEPLANT, date(2026, 12, 31), Phase.ABSCHLUSS),
+    ]
+    bars = {b.phase: b for b in phase_bars(rows, scale, now)}
+    planung = bars[Phase.PLANUNG]
+    assert (planung.first, planung.last, planung.count) == (date(2026, 2, 1), date(2026, 3, 26), 2)
+    assert (planung.done, planung.overdue) == (1, 1)
+    assert planung.x == scale.x(date(2026, 2, 1))
+    assert planung.width == round(scale.x(date(2026, 3, 26)) - scale.x(date(2026, 2, 1)), 1)
+    # A single date at the axis' end still shows as a bar, kept inside the axis.
+    abschluss = bars[Phase.ABSCHLUSS]
+    assert abschluss.width == MIN_BAR and abschluss.x + abschluss.width <= 900
+    assert bars[Phase.INITIIERUNG].first is None and bars[Phase.INITIIERUNG].count == 0
