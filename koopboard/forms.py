@@ -50,7 +50,8 @@ class FastSelect(Select):
             return super().render_option(choice, **kwargs)
         selected = "selected " if choice.selected else ""  # html_params' order
         label = escape(choice.label or choice.value)
-        return Markup(f'<option {selected}value="{escape(choice.value)}">{label}</option>')
+        # Both interpolated values are escaped right here; the rest is a constant.
+        return Markup(f'<option {selected}value="{escape(choice.value)}">{label}</option>')  # nosec B704
 
 
 class ChoiceField(SelectField):
