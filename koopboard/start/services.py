@@ -244,6 +244,17 @@ def open_join_requests(cooperations: list[CooperationRow]) -> list[JoinItem]:
     return [JoinItem(rid, cid, led[cid].title, name, intended) for rid, cid, name, intended in rows]
 
 
+def join_item(request: JoinRequest, cooperation_title: str) -> JoinItem:
+    """One request as the start page lists it (to show it again with its errors)."""
+    return JoinItem(
+        request.id,
+        request.cooperation_id,
+        cooperation_title,
+        request.municipality.name,
+        request.intended_join_on,
+    )
+
+
 def _figures(user: User, cooperations: list[CooperationRow], year: int, now: datetime) -> None:
     """Every cooperation's milestone counts, approved costs, Planansatz and my municipality's
     open balance of ``year``: one statement for all cooperations."""

@@ -861,6 +861,32 @@ ROUTES: dict[str, list[Call]] = {
         coop_call("POST", "/start" + COOP + "/meilensteine/987654/erledigt", signed_in(404)),
     ],
     "start.mark_read": [Call("POST", "/start/benachrichtigungen/987654/gelesen", signed_in(404))],
+    # Only the lead decides a join request from the start page (the Börse's rule).
+    "start.accept_join": [
+        coop_call(
+            "POST",
+            "/start" + COOP + "/beitrittsanfragen/987654/annehmen",
+            change_a(404),
+            data=lambda w, v: {"joined_on": "2026-01-01"},
+        )
+    ],
+    "start.decline_join": [
+        coop_call(
+            "POST",
+            "/start" + COOP + "/beitrittsanfragen/987654/ablehnen",
+            change_a(404),
+            data=lambda w, v: {"reason": "Nein"},
+        )
+    ],
+    "start.decline_invitation": [
+        Call(
+            "POST",
+            "/start/einladungen/{invitation}/ablehnen",
+            signed_in(403),
+            prepare=_open_invitation,
+        ),
+        Call("POST", "/start/einladungen/987654/ablehnen", signed_in(404)),
+    ],
     "main.set_language": [
         Call(
             "POST",

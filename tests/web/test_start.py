@@ -363,7 +363,7 @@ def test_the_start_page_costs_the_same_statements_for_3_and_60_cooperations(app,
         page = browser.get("/start").get_data(as_text=True)  # warm up
         assert page.count('id="kosten-') == expected
         assert page.count('id="meilenstein-') == expected
-        assert page.count('id="anfrage-') == expected
+        assert page.count('<li id="anfrage-') == expected
         statements: list[str] = []
 
         def record(conn, cursor, statement, *args, seen=statements) -> None:  # noqa: ANN001, ANN002
@@ -395,3 +395,144 @@ def test_start_page_and_history_read_english(world, client, login_as) -> None:  
     history = text(tina.get(f"/kooperationen/{world['coop'].id}/verlauf"))
     assert "Karl Schneider (Illingen) submitted the cost “Fachverfahren Personenstand”" in history
     assert "hat die Kosten" not in history and "Einzelheiten" not in history
+
+
+def _join_request(w: dict) -> JoinRequest:
+    eppelborn = db.session.scalar(select(Municipality).where(Municipality.name == "Eppelborn"))
+    found = JoinRequest(
+        cooperation_id=w["coop"].id,
+        municipality_id=eppelborn.id,
+        requested_by_id=w["outsider"].id,
+        message="Wir möchten mitmachen.",
+        intended_join_on=date(2027, 1, 1),
+        status=JoinRequestStatus.OPEN,
+    )
+    db.session.add(found)
+    db.session.commit()
+    return found
+
+
+def _deliveries_to(user: User) -> list[NotificationDelivery]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(NotificationDelivery).where(NotificationDelivery.user_id == user.id)
+        )
+    )
+
+
+def test_a_join_request_is_accepted_in_place_with_the_join_date(world, client, login_as) -> None:  # noqa: ANN001, F811
+    from koopboard.models import CooperationPartner, HistoryEntry
+
+    found = _join_request(world)
+    lead = login_as(world["lead"])
+    page = text(lead.get("/start"))
+    base = f"/start/kooperationen/{world['coop'].id}/beitrittsanfragen/{found.id}"
+    assert f'data-hx-post="{base}/annehmen"' in page and f'action="{base}/ablehnen"' in page
+    # The join date defaults to today (Europe/Berlin); the decline sits behind a disclosure.
+    assert f'id="anfrage-{found.id}-annehmen-joined_on"' in page
+    assert f'value="{_today().isoformat()}"' in page
+    assert "<summary>Anfrage von Eppelborn ablehnen …</summary>" in page
+
+    # A wrong date: the German message next to the field, the item only (htmx, 422).
+    wrong = lead.post(f"{base}/annehmen", data={"joined_on": "31.02.2026"}, headers=HX)
+    body = wrong.get_data(as_text=True)
+    assert wrong.status_code == 422 and "<html" not in body
+    assert f'id="anfrage-{found.id}-annehmen-joined_on-fehler"' in body
+    assert "Bitte geben Sie ein gültiges Datum ein" in body or "TT.MM.JJJJ" in body
+    # Without JavaScript: the whole page with the message (and nothing written).
+    plain = lead.post(f"{base}/annehmen", data={"joined_on": ""})
+    assert plain.status_code == 400 and "<h1>Was ansteht</h1>" in text(plain)
+    assert f'id="anfrage-{found.id}-annehmen-joined_on-fehler"' in text(plain)
+    db.session.expire_all()
+    assert db.session.get(JoinRequest, found.id).status is JoinRequestStatus.OPEN
+
+    answer = lead.post(
+        f"{base}/annehmen",
+        data={"joined_on": _today().strftime("%d.%m.%Y"), "council_resolution_on": "01.11.2026"},
+        headers=HX,
+    )
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and f'id="anfrage-{found.id}"' in body
+    assert f"Eppelborn ist ab dem {_today():%d.%m.%Y} Partner von „{world['coop'].title}“." in body
+    db.session.expire_all()
+    decided = db.session.get(JoinRequest, found.id)
+    assert decided.status is JoinRequestStatus.ACCEPTED
+    assert decided.council_resolution_on == date(2026, 11, 1)
+    partner = db.session.scalar(
+        select(CooperationPartner).where(
+            CooperationPartner.cooperation_id == world["coop"].id,
+            CooperationPartner.municipality_id == decided.municipality_id,
+        )
+    )
+    assert partner is not None and partner.joined_on == _today()
+    # The Börse's history and notification, as on the decision page.
+    assert db.session.scalar(
+        select(HistoryEntry).where(
+            HistoryEntry.record_type == "JoinRequest", HistoryEntry.record_id == found.id
+        )
+    )
+    assert _deliveries_to(world["outsider"])
+    # Decided: it no longer waits, and a second answer is refused in place.
+    assert "Beitrittsanfragen an Ihre Kooperationen" not in text(lead.get("/start"))
+    again = lead.post(f"{base}/ablehnen", data={"reason": "Doch nicht"}, headers=HX)
+    assert again.status_code == 409 and "bereits" in again.get_data(as_text=True)
+
+
+def test_a_join_request_is_declined_with_its_reason(world, client, login_as) -> None:  # noqa: ANN001, F811
+    found = _join_request(world)
+    base = f"/start/kooperationen/{world['coop'].id}/beitrittsanfragen/{found.id}"
+    # Only the lead decides: other roles 403, people without a role 404, CSRF 400.
+    tina = login_as(world["tina"])
+    assert tina.post(f"{base}/ablehnen", data={"reason": "Nein"}).status_code == 403
+    assert tina.post(f"{base}/annehmen", data={"joined_on": "01.01.2027"}).status_code == 403
+    outsider = _switch(client, login_as, world["outsider"])
+    assert outsider.post(f"{base}/ablehnen", data={"reason": "Nein"}).status_code == 404
+    lead = _switch(client, login_as, world["lead"])
+    assert lead.post(f"{base}/ablehnen", data={"reason": "x"}, csrf=False).status_code == 400
+
+    empty = lead.post(f"{base}/ablehnen", data={"reason": "  "}, headers=HX)
+    body = empty.get_data(as_text=True)
+    assert empty.status_code == 422 and f'id="anfrage-{found.id}-ablehnen-reason-fehler"' in body
+    assert '<details class="agenda-decline" open>' in body
+
+    # Without JavaScript: Post/Redirect/Get back to /start with the confirmation.
+    done = lead.post(f"{base}/ablehnen", data={"reason": "Der Zweckverband ist voll."})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/start")
+    assert "Die Anfrage von Eppelborn ist abgelehnt." in text(lead.get("/start"))
+    db.session.expire_all()
+    decided = db.session.get(JoinRequest, found.id)
+    assert decided.status is JoinRequestStatus.DECLINED
+    assert decided.decision_reason == "Der Zweckverband ist voll."
+    assert _deliveries_to(world["outsider"])
+
+
+def test_an_invitation_is_declined_in_place(world, client, login_as) -> None:  # noqa: ANN001, F811
+    invitation = CooperationInvitation(
+        cooperation=world["coop"],
+        municipality=world["m"]["merchweiler"],
+        email=world["outsider"].email,
+        role=Role.MEMBER,
+        status=InvitationStatus.OPEN,
+        invited_by=world["lead"],
+        expires_at=datetime.now(UTC) + timedelta(days=7),
+    )
+    db.session.add(invitation)
+    db.session.commit()
+    url = f"/start/einladungen/{invitation.id}/ablehnen"
+    karl = login_as(world["karl"])  # not his invitation
+    assert karl.post(url).status_code == 403
+    emil = _switch(client, login_as, world["outsider"])
+    page = text(emil.get("/start"))
+    assert f'data-hx-post="{url}"' in page
+    assert f'data-hx-target="#einladung-{invitation.id}"' in page
+    answer = emil.post(url, headers=HX)
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "<html" not in body
+    assert f'id="einladung-{invitation.id}"' in body
+    assert f"Sie haben die Einladung in „{world['coop'].title}“ abgelehnt." in body
+    db.session.expire_all()
+    assert db.session.get(CooperationInvitation, invitation.id).status is InvitationStatus.DECLINED
+    again = emil.post(url)  # without JavaScript: back to /start, the refusal flashed
+    assert again.status_code == 302 and again.headers["Location"].endswith("/start")
+    assert "Einladungen an Sie" not in text(emil.get("/start"))
