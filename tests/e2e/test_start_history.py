@@ -95,3 +95,95 @@ def test_approve_without_javascript(
         "Karl Schneider (Illingen) hat die Kosten „Fachverfahren Personenstand“ "
         "(1.234,00\u00a0€) eingereicht."
     )
+
+
+def _join_request_and_invitation(world: dict) -> None:  # noqa: F811
+    from datetime import UTC, date, datetime, timedelta
+
+    from koopboard.domain.catalog import Role
+    from koopboard.domain.directory import JoinRequestStatus
+    from koopboard.domain.invitations import InvitationStatus
+    from koopboard.extensions import db
+    from koopboard.models import CooperationInvitation, JoinRequest
+
+    db.session.add(
+        JoinRequest(
+            cooperation_id=world["coop"].id,
+            municipality_id=world["outsider"].municipality_id,
+            requested_by_id=world["outsider"].id,
+            message="Wir möchten mitmachen.",
+            intended_join_on=date(2027, 1, 1),
+            status=JoinRequestStatus.OPEN,
+        )
+    )
+    db.session.add(
+        CooperationInvitation(
+            cooperation=world["coop"],
+            municipality=world["m"]["merchweiler"],
+            email=world["outsider"].email,
+            role=Role.MEMBER,
+            status=InvitationStatus.OPEN,
+            invited_by=world["lead"],
+            expires_at=datetime.now(UTC) + timedelta(days=7),
+        )
+    )
+    db.session.commit()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_decide_a_join_request_and_an_invitation_in_place(
+    open_page: Any,
+    world: dict,  # noqa: F811
+    width: int,
+) -> None:
+    _join_request_and_invitation(world)
+    audited = open_page(viewport={"width": width, "height": 900})
+    page = audited.page
+    log_in(audited, world["lead"].email)
+    item = page.locator("section[aria-labelledby=beitrittsanfragen] li.agenda-item")
+    expect(item).to_contain_text("Eppelborn möchte „Gemeinsames Standesamt“ zum 01.01.2027")
+    documents = len(audited.documents)
+
+    # Decline without a reason: the German message next to the field, in place.
+    item.locator("summary").click()
+    item.get_by_role("button", name="Anfrage ablehnen: Eppelborn").click()
+    expect(item.locator(".field-error")).to_contain_text("Bitte")
+    expect(item.locator("details")).to_have_attribute("open", "")
+    audited.axe()
+
+    # Accept with the join date (today by default) and the council resolution.
+    item.get_by_label("Gremienbeschluss vom").fill("2026-11-01")
+    item.get_by_role("button", name="Beitritt annehmen: Eppelborn").click()
+    expect(page.get_by_role("status")).to_contain_text("Eppelborn ist ab dem")
+    assert len(audited.documents) == documents, "deciding must not reload the page"
+    audited.axe()
+
+    # The invited person declines in place.
+    page.context.clear_cookies()
+    log_in(audited, world["outsider"].email)
+    invitation = page.locator("section[aria-labelledby=einladungen] li.agenda-item")
+    documents = len(audited.documents)
+    invitation.get_by_role("button", name="Einladung in „Gemeinsames Standesamt“ ablehnen").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Sie haben die Einladung in „Gemeinsames Standesamt“ abgelehnt."
+    )
+    assert len(audited.documents) == documents
+    audited.axe()
+
+
+def test_decline_a_join_request_without_javascript(
+    open_page: Any,
+    world: dict,  # noqa: F811
+) -> None:
+    _join_request_and_invitation(world)
+    audited = open_page(java_script_enabled=False)
+    page = audited.page
+    log_in(audited, world["lead"].email)
+    item = page.locator("section[aria-labelledby=beitrittsanfragen] li.agenda-item")
+    item.locator("summary").click()
+    item.get_by_label("Begründung").fill("Der Zweckverband ist voll.")
+    item.get_by_role("button", name="Anfrage ablehnen: Eppelborn").click()
+    page.wait_for_url("**/start")
+    audited.axe()
+    expect(page.locator(".flash-success")).to_have_text("Die Anfrage von Eppelborn ist abgelehnt.")
+    expect(page.locator("section[aria-labelledby=beitrittsanfragen]")).to_have_count(0)
