@@ -148,3 +148,49 @@ def test_plan_against_actual_and_printable_statement(
     )
     with open(download.value.path(), "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_years_compared_stay_readable(
+    open_page: Callable[..., AuditedPage], books: dict[str, Any], width: int
+) -> None:
+    from koopboard.extensions import db
+    from koopboard.models.cost import CostBudget
+
+    for year, category, amount in (
+        (YEAR - 1, "IT", "9000.00"),
+        (YEAR, "IT", "10000.00"),
+        (YEAR, "Reisen", "500.00"),
+    ):
+        db.session.add(
+            CostBudget(
+                cooperation_id=books["coop"].id,
+                budget_year=year,
+                category=category,
+                amount=Decimal(amount),
+            )
+        )
+    db.session.commit()
+    _approved_costs(books)
+    audited = open_page(viewport={"width": width, "height": 900})
+    page = audited.page
+    log_in(audited, books["lead"].email)
+    audited.goto(f"/kooperationen/{books['coop'].id}/kosten/planansatz/{YEAR}")
+    audited.axe()
+    section = page.locator("section[aria-labelledby=jahresvergleich]")
+    chart = section.get_by_role("img", name="IT")
+    expect(chart).to_be_visible()
+    assert _texts(chart.locator(".year-value")) == [
+        f"Ist {format_eur(Decimal('0.00'))} · Plan {format_eur(Decimal('9000.00'))}",
+        f"Ist {format_eur(Decimal('11345.67'))} · Plan {format_eur(Decimal('10000.00'))}",
+    ]
+    cell = section.locator("#jahresvergleich-tabelle tbody tr").first.locator(
+        f"td[data-jahr='{YEAR}']"
+    )
+    expect(cell.locator(".ist")).to_have_text(f"Ist {format_eur(Decimal('11345.67'))}")
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('section[aria-labelledby=jahresvergleich] svg text')]
+            .map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)"""
+    )
+    assert sizes and min(sizes) >= 12, f"labels as small as {min(sizes):.1f} px"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

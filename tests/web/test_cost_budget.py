@@ -336,3 +336,93 @@ def test_readers_see_the_plan_but_cannot_set_it(books, login_as) -> None:  # noq
         client.get(f"/kooperationen/{books['coop'].id}/kosten/planansatz/1800").status_code == 404
     )
     assert _plans() == {}
+
+
+def _years_cells(body: str) -> dict[tuple[str, str], str]:
+    """The comparison table: (category, year) → its cell's text."""
+    table = re.search(r'<table id="jahresvergleich-tabelle">.*?</table>', body, re.S).group(0)
+    cells = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
+        head = re.search(r'<th scope="row">(.*?)</th>', row)
+        if head is None:
+            continue
+        for year, cell in re.findall(r'<td class="num" data-jahr="(\d+)">(.*?)</td>', row, re.S):
+            text = re.sub(r"<br>", " ", cell)
+            cells[(unescape(head.group(1)), year)] = unescape(re.sub(r"<[^>]+>", "", text))
+    return cells
+
+
+def _plan(coop_id: int, year: int, category: str, amount: str) -> None:
+    db.session.add(
+        CostBudget(
+            cooperation_id=coop_id, budget_year=year, category=category, amount=Decimal(amount)
+        )
+    )
+    db.session.commit()
+
+
+def test_the_years_compared_per_category_chart_and_table_agree(books, login_as) -> None:  # noqa: ANN001
+    coop_id = books["coop"].id
+    _plan(coop_id, YEAR - 1, "IT", "1000.00")
+    _plan(coop_id, YEAR, "IT", "2000.00")
+    _plan(coop_id, YEAR, "Personal", "500.00")
+    _costs(
+        [
+            _cost(coop_id, "IT", "800.00", year=YEAR - 1),
+            _cost(coop_id, "IT", "2500.00"),
+            _cost(coop_id, "IT", "99.00", state=CostState.EINGEREICHT),  # not approved
+            _cost(coop_id, "Reisen", "300.00", year=YEAR - 3),  # a year without plan
+            _cost(coop_id, "IT", "50.00", year=YEAR + 1),  # after the year shown
+        ]
+    )
+    body = login_as(books["member"]).get(books["url"]).get_data(as_text=True)
+    assert "Jahresvergleich: freigegebene Kosten gegen den Planansatz" in body
+    cells = _years_cells(body)
+    years = [str(YEAR - 3), str(YEAR - 1), str(YEAR)]  # years with plan or approved costs
+    assert sorted({y for _c, y in cells}) == years
+    assert cells[("IT", str(YEAR - 1))] == f"Ist 800,00{NBSP}€ Plan 1.000,00{NBSP}€ (80{NBSP}%)"
+    assert cells[("IT", str(YEAR))] == f"Ist 2.500,00{NBSP}€ Plan 2.000,00{NBSP}€ (125{NBSP}%)"
+    assert cells[("Reisen", str(YEAR - 3))] == f"Ist 300,00{NBSP}€ kein Plan"
+    assert cells[("Personal", str(YEAR))] == f"Ist 0,00{NBSP}€ Plan 500,00{NBSP}€ (0{NBSP}%)"
+    assert cells[("Summe", str(YEAR))] == f"Ist 2.500,00{NBSP}€ Plan 2.500,00{NBSP}€ (100{NBSP}%)"
+
+    # Each category's chart says the table's numbers, year by year, on one scale.
+    figures = re.findall(
+        r'<figure class="bar-chart-figure">.*?<strong>(.*?)</strong>.*?(<svg.*?</svg>)', body, re.S
+    )
+    assert [name for name, _svg in figures] == ["IT", "Personal", "Reisen"]
+    it_svg = dict(figures)["IT"]
+    assert " style=" not in it_svg and 'role="img"' in it_svg
+    values = [unescape(v) for v in re.findall(r'class="year-value"[^>]*>([^<]*)<', it_svg)]
+    assert values == [
+        f"Ist 0,00{NBSP}€ · kein Plan",
+        f"Ist 800,00{NBSP}€ · Plan 1.000,00{NBSP}€",
+        f"Ist 2.500,00{NBSP}€ · Plan 2.000,00{NBSP}€",
+    ]
+    # 2.500 € is the largest amount: its bar fills the track, the plan mark stands at 4/5.
+    fills = re.findall(r'class="year-actual" x="0" y="\d+" width="([\d.]+)"', it_svg)
+    assert fills == ["147.2", "460.0"]
+    marks = re.findall(r'class="year-plan" x1="([\d.]+)"', it_svg)
+    assert marks == ["184.0", "368.0"]
+    assert set(re.findall(r'font-size="(\d+)"', it_svg)) == {"16"}
+    assert 'viewBox="0 0 460 ' in it_svg
+
+
+def test_the_years_compared_cost_the_same_statements_for_2_and_5_years(books, login_as) -> None:  # noqa: ANN001
+    coop_id = books["coop"].id
+    client = login_as(books["member"])
+    for year in (YEAR - 1, YEAR):
+        _plan(coop_id, year, "IT", "100.00")
+    _costs([_cost(coop_id, "IT", "10.00", year=YEAR - 1)])
+    client.get(books["url"])
+    with counting() as two:
+        body = client.get(books["url"]).get_data(as_text=True)
+    assert len({y for _c, y in _years_cells(body)}) == 2
+    for year in range(YEAR - 7, YEAR - 1):
+        _plan(coop_id, year, "IT", "100.00")
+        _plan(coop_id, year, f"K{year}", "100.00")
+    _costs([_cost(coop_id, "Reisen", "10.00", year=y) for y in range(YEAR - 7, YEAR)])
+    with counting() as five:
+        body = client.get(books["url"]).get_data(as_text=True)
+    assert sorted({int(y) for _c, y in _years_cells(body)}) == list(range(YEAR - 4, YEAR + 1))
+    assert len(five) == len(two)

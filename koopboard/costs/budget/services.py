@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import func, select
+from sqlalchemy import Numeric, cast, func, literal, select, union, union_all
 
 from koopboard.costs import services
 from koopboard.costs.services import KEY_EDITORS
@@ -83,6 +83,78 @@ def total_line(lines: list[BudgetLine]) -> BudgetLine:
         "",
         sum((line.plan for line in lines if line.plan is not None), ZERO),
         sum((line.actual for line in lines), ZERO),
+    )
+
+
+COMPARED_YEARS = 5
+
+
+@dataclass(frozen=True)
+class YearsComparison:
+    """Plan and approved costs per category and year, for the latest years that have a
+    Planansatz or approved costs (oldest first)."""
+
+    years: list[int]
+    categories: list[str]
+    lines: dict[tuple[str, int], BudgetLine]
+
+    def line(self, category: str, year: int) -> BudgetLine:
+        return self.lines.get((category, year), BudgetLine(category, None, ZERO))
+
+    def total(self, year: int) -> BudgetLine:
+        return total_line([self.line(c, year) for c in self.categories])
+
+
+def years_compared(cooperation_id: int, up_to: int, limit: int = COMPARED_YEARS) -> YearsComparison:
+    """The up to ``limit`` latest years until ``up_to`` with a Planansatz or approved costs,
+    each category's plan and approved costs: one statement, however many years."""
+    money = Numeric(14, 2)
+    years = (
+        union(
+            select(CostBudget.budget_year.label("y")).where(
+                CostBudget.cooperation_id == cooperation_id, CostBudget.budget_year <= up_to
+            ),
+            select(Cost.budget_year).where(
+                Cost.cooperation_id == cooperation_id,
+                Cost.budget_year <= up_to,
+                Cost.state == CostState.FREIGEGEBEN,
+            ),
+        )
+    ).subquery()
+    latest = select(years.c.y).order_by(years.c.y.desc()).limit(limit).scalar_subquery()
+    plans = select(
+        literal("plan").label("kind"),
+        CostBudget.budget_year,
+        CostBudget.category,
+        cast(func.sum(CostBudget.amount), money),
+    ).where(CostBudget.cooperation_id == cooperation_id, CostBudget.budget_year.in_(latest))
+    plans = plans.group_by(CostBudget.budget_year, CostBudget.category)
+    actuals = (
+        select(
+            literal("actual"),
+            Cost.budget_year,
+            Cost.category,
+            cast(func.sum(Cost.amount), money),
+        )
+        .where(
+            Cost.cooperation_id == cooperation_id,
+            Cost.budget_year.in_(latest),
+            Cost.state == CostState.FREIGEGEBEN,
+        )
+        .group_by(Cost.budget_year, Cost.category)
+    )
+    plan: dict[tuple[str, int], Decimal] = {}
+    actual: dict[tuple[str, int], Decimal] = {}
+    for kind, year, category, amount in db.session.execute(union_all(plans, actuals)):
+        target = plan if kind == "plan" else actual
+        key = (category or "", year)
+        target[key] = target.get(key, ZERO) + Decimal(amount).quantize(Decimal("0.01"))
+    keys = set(plan) | set(actual)
+    categories = sorted({c for c, _y in keys}, key=lambda c: (c == "", c.casefold(), c))
+    return YearsComparison(
+        years=sorted({y for _c, y in keys}),
+        categories=categories,
+        lines={k: BudgetLine(k[0], plan.get(k), actual.get(k, ZERO)) for k in keys},
     )
 
 

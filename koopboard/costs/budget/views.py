@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from koopboard.cooperations.access import load_cooperation
 from koopboard.costs import services
-from koopboard.costs.budget.chart import chart_geometry, short, utilisation_text
+from koopboard.costs.budget.chart import chart_geometry, short, utilisation_text, years_charts
 from koopboard.costs.budget.forms import blank_rows, posted_rows, stored_rows
 from koopboard.costs.budget.services import (
     EDITORS,
@@ -25,6 +25,7 @@ from koopboard.costs.budget.services import (
     plans_of,
     save_plans,
     total_line,
+    years_compared,
 )
 from koopboard.costs.web import COOP, bp, done
 from koopboard.domain.catalog import Role
@@ -110,6 +111,7 @@ def _page(
     actuals = actual_by_category(cooperation.id, year)
     lines = budget_lines({p.category: p.amount for p in plans}, actuals)
     closed = services.is_closed(cooperation.id, year)
+    comparison = years_compared(cooperation.id, year)
     last = None
     if conflict:
         changes = [services.last_change("CostBudget", p.id) for p in plans]
@@ -122,6 +124,8 @@ def _page(
         lines=lines,
         total=total_line(lines),
         chart=chart_geometry(lines),
+        comparison=comparison,
+        years_charts=years_charts(comparison),
         short=short,
         rows=rows if rows is not None else stored_rows(plans),
         known_categories=sorted((c for c in actuals if c), key=str.casefold),
