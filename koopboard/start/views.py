@@ -204,6 +204,9 @@ def _join_refused(  # noqa: ANN202
     """The item again with the German message next to its field: 422 to htmx, else the
     whole page (400)."""
     db.session.rollback()
+    if found.status is not JoinRequestStatus.OPEN:  # decided meanwhile: no form to fix
+        message = _("Diese Anfrage ist bereits %(s)s.", s=_(found.status.label))
+        return _answer(f"anfrage-{found.id}", message, status=409, ok=False)
     forms = _join_forms(found.id, berlin_today(costs.now()), accept, decline)
     if not htmx:
         return _page({found.id: forms}, status=form_status(False))

@@ -477,6 +477,10 @@ def test_a_join_request_is_accepted_in_place_with_the_join_date(world, client, l
     assert "Beitrittsanfragen an Ihre Kooperationen" not in text(lead.get("/start"))
     again = lead.post(f"{base}/ablehnen", data={"reason": "Doch nicht"}, headers=HX)
     assert again.status_code == 409 and "bereits" in again.get_data(as_text=True)
+    empty = lead.post(f"{base}/ablehnen", data={"reason": ""}, headers=HX)
+    assert empty.status_code == 409 and "Diese Anfrage ist bereits" in empty.get_data(as_text=True)
+    plain = lead.post(f"{base}/annehmen", data={"joined_on": ""})
+    assert plain.status_code == 302 and plain.headers["Location"].endswith("/start")
 
 
 def test_a_join_request_is_declined_with_its_reason(world, client, login_as) -> None:  # noqa: ANN001, F811
