@@ -174,7 +174,7 @@ def test_journey_one_by_keyboard_only(audited_page: AuditedPage, lead: Any) -> N
     if save.is_visible():  # with JavaScript the select may save on change by itself
         keys.tab_to(save)
         page.keyboard.press("Enter")
-    expect(page.locator(f"#meilenstein-{milestone.id}")).to_contain_text("erledigt")
+    expect(page.locator(f"#status-{milestone.id}-gespeichert")).to_contain_text("gespeichert")
     audited_page.axe()
     db.session.expire_all()
     assert db.session.get(Milestone, milestone.id).status.value == "erledigt"
