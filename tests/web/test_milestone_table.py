@@ -65,7 +65,7 @@ def test_table_is_the_default_view_with_its_columns(world: World, login_as) -> N
     ):
         assert shown in row, shown
     assert f'<select id="status-{m.id}" name="status"' in row
-    assert 'data-hx-trigger="change, submit"' in row
+    assert 'data-hx-trigger="change delay:800ms, submit"' in row
     # Without JavaScript the row has its own button (inside <noscript>).
     assert '<noscript><button type="submit"' in row
     assert f'id="status-speichern-{m.id}">Speichern' in row
