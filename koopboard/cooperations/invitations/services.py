@@ -163,10 +163,17 @@ def invite(
 
 def _offer(invitation: CooperationInvitation, holder: User, by: User) -> None:
     """Tell the account holder through the outbox (e-mail per their settings, and the bell)."""
+    _tell_holder(invitation, holder, by, EventType.INVITATION_OFFERED)
+
+
+def _tell_holder(
+    invitation: CooperationInvitation, holder: User, by: User, event_type: EventType
+) -> None:
+    """One event about this invitation to the account holder it was sent to."""
     publish(
         NotificationEvent(
             cooperation_id=invitation.cooperation_id,
-            event_type=EventType.INVITATION_OFFERED.value,
+            event_type=event_type.value,
             record_type="CooperationInvitation",
             record_id=invitation.id,
             actor_id=by.id,
@@ -211,23 +218,7 @@ def withdraw(invitation: CooperationInvitation, *, by: User) -> bool:
     holder = db.session.scalar(select(User).where(User.email == invitation.email))
     if holder is None:
         return True
-    publish(
-        NotificationEvent(
-            cooperation_id=invitation.cooperation_id,
-            event_type=EventType.INVITATION_WITHDRAWN.value,
-            record_type="CooperationInvitation",
-            record_id=invitation.id,
-            actor_id=by.id,
-            payload={
-                "inviter": by.name,
-                "inviter_municipality": by.municipality.name if by.municipality else "",
-                "role": invitation.role.value,
-                "for_municipality": invitation.municipality.name,
-                "page": f"/einladungen/{invitation.id}",
-            },
-        ),
-        to=[holder.id],
-    )
+    _tell_holder(invitation, holder, by, EventType.INVITATION_WITHDRAWN)
     return False
 
 
