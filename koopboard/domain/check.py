@@ -207,9 +207,11 @@ class LandLaw:
 # were checked against a government-run legal database (checked 2026-12-04; the entry's
 # "Amtliche Abkürzung" and "Normgeber"). A Land missing here is named without a law title
 # ("das Gesetz Ihres Landes über die kommunale Zusammenarbeit"): no abbreviation is guessed.
+# Rheinland-Pfalz: landesrecht.rlp.de, "Amtliche Abkürzung: KomZG", Gliederungs-Nr. 2020-20.
 # Not yet verified, because only unofficial copies were at hand: Bayern (KommZG, BayRS
-# 2020-6-1-I; official source gesetze-bayern.de) and Hessen (KGG, GVBl. 330-9; official
-# source rv.hessenrecht.hessen.de), and the other Länder.
+# 2020-6-1-I; official source gesetze-bayern.de), Hessen (KGG, GVBl. 330-9; official
+# source rv.hessenrecht.hessen.de), Thüringen (ThürKGG, 2020-2; landesrecht.thueringen.de)
+# and the other Länder.
 _JUSTIZ_NRW = "Landesrechtsdatenbank der Justiz Nordrhein-Westfalen"
 LAND_LAWS: dict[str, LandLaw] = {
     "Baden-Württemberg": LandLaw(
@@ -228,6 +230,12 @@ LAND_LAWS: dict[str, LandLaw] = {
         "https://justiz-nrw.wolterskluwer-online.de/browse/source/csh-da-filter%210adf8a2f-"
         "3a9f-4f3b-b051-5acccbcb48ae--WKDE_LTR_0000051300%230150ce50075736f293790e71b7ddf381",
         _JUSTIZ_NRW,
+    ),
+    "Rheinland-Pfalz": LandLaw(
+        "Landesgesetz über die kommunale Zusammenarbeit (KomZG)",
+        "https://landesrecht.rlp.de/jportal/portal/page/bsrlpprod.psml?pid=Dokumentanzeige"
+        "&showdoccase=1&js_peid=Trefferliste&fromdoctodoc=yes&doc.id=jlr-ZwVerbGRPV1P14",
+        "Landesrecht Rheinland-Pfalz (landesrecht.rlp.de)",
     ),
     "Saarland": LandLaw(
         "Gesetz über die kommunale Gemeinschaftsarbeit (KGG)",

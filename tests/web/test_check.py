@@ -69,6 +69,7 @@ def test_the_land_law_is_named_where_we_know_it() -> None:
     assert land_law("Saarland").title == "Gesetz über die kommunale Gemeinschaftsarbeit (KGG)"
     assert land_law("Nordrhein-Westfalen").title.endswith("(GkG NRW)")
     assert land_law("Niedersachsen").source.startswith("https://voris.")
+    assert land_law("Rheinland-Pfalz").title.endswith("(KomZG)")
     # Every named law says where it was checked; an unchecked Land gets no abbreviation.
     from koopboard.domain.check import LAND_LAWS
 
