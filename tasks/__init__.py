@@ -24,7 +24,8 @@ def _transport_options(app: Flask) -> dict[str, Any]:
 
 def _beat_schedule(app: Flask) -> dict[str, dict[str, Any]]:
     """Relay every few seconds, digests every minute, date alerts every 15 minutes,
-    recurring-cost drafts every hour, the mail content retention once a day."""
+    recurring-cost drafts every hour, the mail content retention and the directory's search
+    text after partners' departures once a night."""
     relay_every = app.config["NOTIFY_RELAY_INTERVAL_SECONDS"]
     return {
         "notifications-relay": {
@@ -47,6 +48,14 @@ def _beat_schedule(app: Flask) -> dict[str, dict[str, Any]]:
             "task": "tasks.costs.book_recurring",
             "schedule": crontab(minute="7"),
             "options": {"expires": 50 * 60},
+        },
+        # A partner's leaving date passes without a write: the directory's stored search text
+        # drops the former partner's name the night after (a week's window catches up runs
+        # missed while beat was down; a repeat changes nothing).
+        "boerse-departures": {
+            "task": "tasks.boerse.refresh_search_after_departures",
+            "schedule": crontab(hour="3", minute="27"),
+            "options": {"expires": 23 * 3600},
         },
         # Day precision is all retention needs; at night, when nobody waits for a mail.
         # A run missed while beat was down is caught up by the next (nothing is lost, the
@@ -92,7 +101,7 @@ def celery_init_app(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         timezone="Europe/Berlin",
         enable_utc=True,
-        include=["tasks.mail", "tasks.notifications", "tasks.costs"],
+        include=["tasks.mail", "tasks.notifications", "tasks.costs", "tasks.boerse"],
         # Redis redelivers a task nobody acknowledged after this many seconds. Longer than a
         # delivery claim and the longest retry delay; retries live on the delivery row and the
         # beat relay, not in Celery countdowns, so a lost task is found again either way.

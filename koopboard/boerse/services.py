@@ -11,7 +11,7 @@ import math
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -164,6 +164,37 @@ def distance_sql(lat_col: Any, lon_col: Any, origin: Point) -> Any:
 
 def _is_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+# A partner's leaving date passes without any write, so no trigger sees it: the nightly run
+# recomputes the stored search text of the cooperations whose partners left in this window
+# (a week, so that runs missed while beat was down are caught up; a repeat changes nothing).
+DEPARTURE_WINDOW_DAYS = 7
+
+
+def refresh_after_departures(today: date) -> int:
+    """PostgreSQL: refresh the stored tsvector of every listing whose cooperation had a
+    partner leave in the last days, so a former partner's name no longer finds it. Returns
+    the number of listings refreshed (0 on SQLite, whose search reads active partners per
+    row anyway). Not committed: the task's unit of work."""
+    if not _is_postgresql():
+        return 0
+    departed = (
+        select(CooperationPartner.cooperation_id)
+        .where(
+            CooperationPartner.left_on <= today,
+            CooperationPartner.left_on > today - timedelta(days=DEPARTURE_WINDOW_DAYS),
+        )
+        .distinct()
+        .subquery()
+    )
+    # One statement: the migration's refresh function, called once per affected listing.
+    refreshed = db.session.execute(
+        select(func.cooperation_listing_refresh(CooperationListing.cooperation_id)).where(
+            CooperationListing.cooperation_id.in_(select(departed.c.cooperation_id))
+        )
+    ).all()
+    return len(refreshed)
 
 
 def _active_partner(today: date) -> Any:

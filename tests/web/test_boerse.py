@@ -319,6 +319,63 @@ def test_the_text_search_follows_renames_partners_and_summaries(
     )
 
 
+def test_a_partner_whose_leaving_date_passed_no_longer_finds_the_entry_after_the_night(
+    app, client, login_as, world, towns
+) -> None:  # noqa: ANN001
+    """No write happens on the day a partner leaves, so no trigger sees it: the nightly beat
+    task refreshes the stored search text of the cooperations whose partners left."""
+    from celery.schedules import crontab
+    from sqlalchemy import text
+
+    from koopboard.boerse.services import refresh_after_departures
+    from koopboard.cooperations.services import add_partner
+    from koopboard.domain.milestones import berlin_today
+    from koopboard.models import CooperationPartner
+    from koopboard.models.types import utcnow
+
+    entry = app.extensions["celery"].conf.beat_schedule["boerse-departures"]
+    assert entry["task"] == "tasks.boerse.refresh_search_after_departures"
+    assert entry["schedule"] == crontab(hour="3", minute="27")
+    app.extensions["celery"].loader.import_default_modules()
+    assert entry["task"] in app.extensions["celery"].tasks
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the stored search text is PostgreSQL's; SQLite reads active partners per row")
+
+    login_as(world["outsider"])
+    standesamt = world["coops"]["public"]
+    add_partner(standesamt, ags="10043115", joined_on=date(2025, 6, 1), council_resolution_on=None)
+    db.session.commit()
+    assert titles(client.get("/kooperationsboerse?q=Ottweiler").get_data(as_text=True)) == {
+        "Gemeinsames Standesamt"
+    }
+    # Time passes: the leaving date (set while it was still ahead) is now yesterday. Written
+    # here without the triggers, as the calendar does it.
+    yesterday = berlin_today(utcnow()).toordinal() - 1
+    db.session.execute(text("SET LOCAL session_replication_role = replica"))
+    db.session.execute(
+        CooperationPartner.__table__.update()
+        .where(
+            CooperationPartner.cooperation_id == standesamt.id,
+            CooperationPartner.municipality_id == towns["ottweiler"].id,
+        )
+        .values(left_on=date.fromordinal(yesterday))
+    )
+    db.session.commit()
+    assert titles(client.get("/kooperationsboerse?q=Ottweiler").get_data(as_text=True)) == {
+        "Gemeinsames Standesamt"
+    }  # the stored text still holds the former partner's name
+
+    assert refresh_after_departures(berlin_today(utcnow())) == 1
+    db.session.commit()
+    assert titles(client.get("/kooperationsboerse?q=Ottweiler").get_data(as_text=True)) == set()
+    assert "Gemeinsames Standesamt" in titles(
+        client.get("/kooperationsboerse?q=Standesamt").get_data(as_text=True)
+    )  # the rest of its text still finds it
+    # A week later the departure is out of the window: nothing is refreshed again.
+    later = date.fromordinal(yesterday + 1 + 7)
+    assert refresh_after_departures(later) == 0
+
+
 def test_german_stemming_on_postgresql(client, login_as, world) -> None:  # noqa: ANN001
     if db.engine.dialect.name != "postgresql":
         pytest.skip("German full-text search is PostgreSQL's")
